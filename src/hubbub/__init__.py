@@ -1,0 +1,60 @@
+"""Hubbub: a self-hosted chat server and web app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from hubbub import config as settings
+from hubbub.extensions import csrf, db, limiter, login_manager, migrate
+from hubbub.sessions import DatabaseSessionInterface
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, then from `config` (which tests use)."""
+    instance_path = Path(os.environ.get("HUBBUB_INSTANCE_PATH", Path.cwd() / "instance"))
+    app = Flask(__name__, instance_path=str(instance_path.resolve()))
+    app.config.update(settings.DEFAULTS)
+    app.config.update(settings.from_env(os.environ, Path(app.instance_path)))
+    app.config.update(config or {})
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    if app.config["HUBBUB_PROXY_COUNT"]:
+        count = app.config["HUBBUB_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.session_interface = DatabaseSessionInterface()
+
+    from hubbub import api, auth, errors, security, web
+
+    app.register_blueprint(web.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+    security.register(app)
+    return app
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

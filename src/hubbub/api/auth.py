@@ -1,0 +1,53 @@
+"""Who is calling the API: a bearer token, a browser session with its CSRF token, or no one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from flask import g, request
+from flask_login import current_user
+
+from hubbub.extensions import csrf
+from hubbub.models import User
+from hubbub.services import tokens
+from hubbub.services.errors import Unauthenticated
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def authenticate_request() -> None:
+    """Set g.user and g.auth ("token", "session" or None) before every API view."""
+    g.user, g.auth = None, None
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, secret = header.partition(" ")
+        user = tokens.user_for_token(secret.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            raise Unauthenticated(
+                "The Authorization header must be 'Bearer <token>' with a valid token.",
+                code="invalid_token",
+            )
+        g.user, g.auth = user, "token"
+    elif current_user.is_authenticated:
+        if request.method not in SAFE_METHODS:
+            csrf.protect()
+        g.user, g.auth = current_user._get_current_object(), "session"
+
+
+def require_user(view: Callable[P, R]) -> Callable[P, R]:
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if g.user is None:
+            raise Unauthenticated("Log in, or send 'Authorization: Bearer <token>'.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def caller() -> User:
+    user: User = g.user
+    return user

@@ -1,0 +1,80 @@
+"""Settings from environment variables, with safe defaults for a single laptop (tier 0)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in TRUE_WORDS
+
+
+def database_url(url: str) -> str:
+    """Send plain PostgreSQL URLs through psycopg 3, the driver Hubbub ships with."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def secret_key(instance_path: Path) -> str:
+    """Return the key kept under instance/, creating it on first start."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def from_env(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
+    """Build the Flask config from HUBBUB_* variables."""
+    redis_url = environ.get("HUBBUB_REDIS_URL") or None
+    db_url = environ.get("HUBBUB_DATABASE_URL") or f"sqlite:///{instance_path / 'hubbub.db'}"
+    return {
+        "SECRET_KEY": environ.get("HUBBUB_SECRET_KEY") or secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(db_url),
+        "HUBBUB_REDIS_URL": redis_url,
+        "HUBBUB_PROXY_COUNT": int(environ.get("HUBBUB_PROXY_COUNT", "0")),
+        # Rate limits, in the notation of the `limits` library.
+        "RATELIMIT_ENABLED": _flag(environ.get("HUBBUB_RATELIMIT_ENABLED"), True),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "HUBBUB_LOGIN_LIMIT_ACCOUNT": environ.get(
+            "HUBBUB_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"
+        ),
+        "HUBBUB_LOGIN_LIMIT_IP": environ.get("HUBBUB_LOGIN_LIMIT_IP", "10 per minute"),
+        "HUBBUB_REGISTER_LIMIT_IP": environ.get("HUBBUB_REGISTER_LIMIT_IP", "10 per hour"),
+    }
+
+
+DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_KEY_PREFIX": "hubbub",
+    # argon2id cost: the RFC 9106 "second recommended" profile, above the
+    # OWASP floor of m=19 MiB, t=2.
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 64 * 1024,
+    "ARGON2_PARALLELISM": 4,
+    "SESSION_COOKIE_NAME": "hubbub_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # "Remember me" keeps a session this long; without it the cookie lasts
+    # until the browser closes and the server forgets it after a day idle.
+    "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+    "HUBBUB_SESSION_IDLE_LIFETIME": timedelta(days=1),
+    "WTF_CSRF_TIME_LIMIT": None,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+}

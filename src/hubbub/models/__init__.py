@@ -1,0 +1,8 @@
+"""The tables, as typed SQLAlchemy models."""
+
+from hubbub.models.base import Base, db, utcnow
+from hubbub.models.session import WebSession
+from hubbub.models.token import ApiToken
+from hubbub.models.user import User
+
+__all__ = ["ApiToken", "Base", "User", "WebSession", "db", "utcnow"]

@@ -1,0 +1,1 @@
+"""Service actions: every write goes through here, one transaction per public function."""
