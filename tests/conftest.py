@@ -1,0 +1,150 @@
+"""Fixtures: an app on a clean SQLite or PostgreSQL database per test, clients and factories."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+
+from hubbub import create_app
+from hubbub.extensions import limiter
+from hubbub.models import User, db
+from hubbub.services import accounts
+from tests.support import PASSWORD, POSTGRES_ADMIN_URL, TEST_CONFIG, unavailable
+
+# Unique per test process, so parallel runs on one server never share a database.
+WORKER = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+
+
+def build_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
+    os.environ["HUBBUB_INSTANCE_PATH"] = str(instance)
+    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+
+
+def migrate_to_head(database_url: str, instance: Path) -> None:
+    app = build_app(database_url, instance)
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+
+
+def dispose(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+class Postgres:
+    """A private database on the PostgreSQL server, created and dropped by the tests."""
+
+    def __init__(self) -> None:
+        try:
+            self.admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with self.admin.connect():
+                pass
+        except OperationalError as error:
+            unavailable(f"PostgreSQL at {POSTGRES_ADMIN_URL}", error.orig)
+
+    def create(self, name: str) -> URL:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        return make_url(POSTGRES_ADMIN_URL).set(database=name)
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    server = Postgres()
+    yield server
+    server.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "hubbub.db"
+    migrate_to_head(f"sqlite:///{path}", folder)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated(
+    postgres: Postgres, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    name = f"hubbub_test_{WORKER}"
+    url = postgres.create(name).render_as_string(hide_password=False)
+    migrate_to_head(url, tmp_path_factory.mktemp("pg-instance"))
+    yield url
+    postgres.drop(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database with no rows, on each engine in turn."""
+    if request.param == "sqlite":
+        path = tmp_path / "hubbub.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_migrated")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build apps on this test's database, with config overrides; all are disposed after."""
+    apps: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        app = build_app(database_url, tmp_path / "instance", **overrides)
+        if app.config["RATELIMIT_ENABLED"]:
+            with app.app_context():
+                limiter.reset()
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        dispose(app)
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    """Register a user through the service; the password is tests.support.PASSWORD."""
+
+    def factory(username: str = "ana", email: str | None = None, password: str = PASSWORD) -> User:
+        with app.app_context():
+            user = accounts.register_user(username, email or f"{username}@example.com", password)
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+    return factory
