@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -45,10 +45,10 @@ def wants_json() -> bool:
 def error_json(
     status: int, message: str, *, code: str | None = None, fields: dict[str, str] | None = None
 ) -> tuple[Response, int]:
-    body = {"error": {"code": code or CODES.get(status, "error"), "message": message}}
+    error: dict[str, object] = {"code": code or CODES.get(status, "error"), "message": message}
     if fields:
-        body["error"]["fields"] = fields
-    return jsonify(body), status
+        error["fields"] = fields
+    return jsonify({"error": error}), status
 
 
 def answer(
@@ -66,9 +66,11 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
     if status == 429:
         message = "Too many attempts. Wait a little, then try again."
     # Keep headers such as Allow (405); the rate limiter adds Retry-After itself.
-    extra = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
-    body, status = answer(status, message)  # type: ignore[misc]
-    return body, status, extra
+    response = current_app.make_response(answer(status, message))
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:

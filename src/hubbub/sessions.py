@@ -97,7 +97,8 @@ class DatabaseSessionInterface(SessionInterface):
             session.token = session.token or secrets.token_urlsafe(TOKEN_BYTES)
             with db.engine.begin() as conn:
                 if session.replaces is not None:
-                    conn.execute(delete(WebSession).where(WebSession.id == token_hash(session.replaces)))
+                    retired = token_hash(session.replaces)
+                    conn.execute(delete(WebSession).where(WebSession.id == retired))
                 if session.new:
                     conn.execute(delete(WebSession).where(WebSession.expires_at < now))
                 _upsert(conn, session, now + lifetime)
@@ -145,7 +146,9 @@ def _upsert(conn: Connection, session: ServerSession, expires_at: datetime) -> N
         "expires_at": expires_at,
     }
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(WebSession).values(id=token_hash(session.token), created_at=utcnow(), **values)
+    statement = insert(WebSession).values(
+        id=token_hash(session.token), created_at=utcnow(), **values
+    )
     conn.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
 
 

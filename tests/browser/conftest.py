@@ -1,0 +1,114 @@
+"""Browser fixtures: a live Hubbub server per test and one headless Chromium per session."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from tests.support import unavailable
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+# Reports every Content-Security-Policy violation to Python, on every page the tab loads.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.hubbubCspViolation(
+    `${event.violatedDirective} blocked ${event.blockedURI || "inline"} on ${event.documentURI}`
+  );
+});
+"""
+
+
+@pytest.fixture
+def live_server(make_app: Callable[..., Flask]) -> Iterator[str]:
+    """Serve the app on a free local port in a background thread; yield its base URL."""
+    app = make_app()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        unavailable(f"Chromium at {CHROMIUM}", "install it with `apt-get install -y chromium`")
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(
+                headless=True, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+            )
+        except Error as error:
+            unavailable(f"Chromium at {CHROMIUM}", error.message.splitlines()[0])
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Tab:
+    """A page in its own browser context, with every console error and CSP violation it saw."""
+
+    page: Page
+    label: str
+    problems: list[str] = field(default_factory=list)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.problems.append(f"console error: {message.text} at {message.location}")
+
+    def assert_clean(self) -> None:
+        assert self.problems == [], "the browser reported problems:\n" + "\n".join(self.problems)
+
+
+@pytest.fixture
+def open_tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callable[..., Tab]]:
+    """Open pages in fresh contexts; each one's final state is saved to test-artifacts/."""
+    tabs: list[Tab] = []
+
+    def factory(label: str = "", **context_options: Any) -> Tab:
+        context = browser.new_context(**context_options)
+        page = context.new_page()
+        tab = Tab(page=page, label=label)
+        page.on("console", tab.on_console)
+        page.on("pageerror", lambda error: tab.problems.append(f"uncaught: {error}"))
+        page.expose_function(
+            "hubbubCspViolation", lambda text: tab.problems.append(f"CSP violation: {text}")
+        )
+        page.add_init_script(CSP_REPORTER)
+        tabs.append(tab)
+        return tab
+
+    yield factory
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "-", request.node.name).strip("-")
+    for tab in tabs:
+        suffix = f"-{tab.label}" if tab.label else ""
+        try:
+            tab.page.screenshot(path=ARTIFACTS / f"{name}{suffix}.png", full_page=True)
+        finally:
+            tab.page.context.close()

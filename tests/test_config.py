@@ -1,0 +1,124 @@
+"""Settings from the environment: URLs, defaults for tier 0, rate limits and the secret key."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from hubbub import config
+
+TIER_ZERO: dict[str, str] = {}
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@db:5432/hubbub", "postgresql+psycopg://u:p@db:5432/hubbub"),
+        ("postgresql://u:p@db/hubbub", "postgresql+psycopg://u:p@db/hubbub"),
+        ("postgresql://db/hubbub?sslmode=require", "postgresql+psycopg://db/hubbub?sslmode=require"),
+    ],
+)
+def test_database_url_sends_postgres_through_psycopg(given: str, expected: str) -> None:
+    assert config.database_url(given) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////var/lib/hubbub/hubbub.db",
+        "sqlite:///:memory:",
+        "postgresql+psycopg://u@db/hubbub",
+    ],
+)
+def test_database_url_leaves_other_urls_alone(url: str) -> None:
+    assert config.database_url(url) == url
+
+
+def test_default_database_is_a_sqlite_file_under_the_instance_path(tmp_path: Path) -> None:
+    settings = config.from_env(TIER_ZERO, tmp_path)
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'hubbub.db'}"
+
+
+def test_database_url_from_the_environment_is_rewritten(tmp_path: Path) -> None:
+    settings = config.from_env({"HUBBUB_DATABASE_URL": "postgres://db/hubbub"}, tmp_path)
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://db/hubbub"
+
+
+def test_rate_limits_are_on_by_default_with_memory_storage(tmp_path: Path) -> None:
+    settings = config.from_env(TIER_ZERO, tmp_path)
+    assert settings["RATELIMIT_ENABLED"] is True
+    assert settings["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert settings["HUBBUB_REDIS_URL"] is None
+
+
+def test_default_limits_match_the_design(tmp_path: Path) -> None:
+    settings = config.from_env(TIER_ZERO, tmp_path)
+    assert settings["HUBBUB_LOGIN_LIMIT_ACCOUNT"] == "5 per 15 minutes"
+    assert settings["HUBBUB_LOGIN_LIMIT_IP"] == "10 per minute"
+    assert settings["HUBBUB_REGISTER_LIMIT_IP"] == "10 per hour"
+
+
+def test_redis_url_moves_rate_limit_counters_to_redis(tmp_path: Path) -> None:
+    settings = config.from_env({"HUBBUB_REDIS_URL": "redis://cache:6379/2"}, tmp_path)
+    assert settings["HUBBUB_REDIS_URL"] == "redis://cache:6379/2"
+    assert settings["RATELIMIT_STORAGE_URI"] == "redis://cache:6379/2"
+
+
+@pytest.mark.parametrize("value", ["0", "false", "no", "off"])
+def test_ratelimit_enabled_off_turns_limits_off(tmp_path: Path, value: str) -> None:
+    settings = config.from_env({"HUBBUB_RATELIMIT_ENABLED": value}, tmp_path)
+    assert settings["RATELIMIT_ENABLED"] is False
+
+
+@pytest.mark.parametrize("value", ["1", "true", ""])
+def test_ratelimit_enabled_on_or_blank_keeps_limits_on(tmp_path: Path, value: str) -> None:
+    settings = config.from_env({"HUBBUB_RATELIMIT_ENABLED": value}, tmp_path)
+    assert settings["RATELIMIT_ENABLED"] is True
+
+
+def test_limits_can_be_set_from_the_environment(tmp_path: Path) -> None:
+    settings = config.from_env(
+        {
+            "HUBBUB_LOGIN_LIMIT_ACCOUNT": "2 per 15 minutes",
+            "HUBBUB_LOGIN_LIMIT_IP": "4 per minute",
+            "HUBBUB_REGISTER_LIMIT_IP": "3 per hour",
+        },
+        tmp_path,
+    )
+    assert settings["HUBBUB_LOGIN_LIMIT_ACCOUNT"] == "2 per 15 minutes"
+    assert settings["HUBBUB_LOGIN_LIMIT_IP"] == "4 per minute"
+    assert settings["HUBBUB_REGISTER_LIMIT_IP"] == "3 per hour"
+
+
+def test_secret_key_is_generated_and_kept_private_under_instance(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    key = config.from_env(TIER_ZERO, instance)["SECRET_KEY"]
+    path = instance / "secret_key"
+    assert path.read_text().strip() == key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(key) >= 32
+
+
+def test_secret_key_is_the_same_on_the_next_start(tmp_path: Path) -> None:
+    first = config.from_env(TIER_ZERO, tmp_path)["SECRET_KEY"]
+    second = config.from_env(TIER_ZERO, tmp_path)["SECRET_KEY"]
+    assert first == second
+
+
+def test_each_instance_gets_its_own_secret_key(tmp_path: Path) -> None:
+    one = config.from_env(TIER_ZERO, tmp_path / "one")["SECRET_KEY"]
+    two = config.from_env(TIER_ZERO, tmp_path / "two")["SECRET_KEY"]
+    assert one != two
+
+
+def test_secret_key_from_the_environment_wins(tmp_path: Path) -> None:
+    config.from_env(TIER_ZERO, tmp_path)
+    settings = config.from_env({"HUBBUB_SECRET_KEY": "given-by-the-operator"}, tmp_path)
+    assert settings["SECRET_KEY"] == "given-by-the-operator"
+
+
+def test_secret_key_from_the_environment_writes_no_file(tmp_path: Path) -> None:
+    config.from_env({"HUBBUB_SECRET_KEY": "given-by-the-operator"}, tmp_path)
+    assert not (tmp_path / "secret_key").exists()
