@@ -69,6 +69,9 @@ def register_user(username: str, email: str, password: str) -> User:
 def find_user_by_login(login: str) -> User | None:
     """The account a login form names, by username or by email, active or not."""
     login = login.strip().lower()
+    if "\x00" in login:
+        # No account has one, and PostgreSQL refuses NUL in text outright.
+        return None
     column = User.email if "@" in login else User.username
     return db.session.scalar(select(User).where(column == login))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -31,6 +32,11 @@ def create_token(user: User, name: str | None) -> tuple[ApiToken, str]:
     if len(name) > NAME_MAX:
         raise Invalid(
             "The token name is too long.", fields={"name": f"Use at most {NAME_MAX} characters."}
+        )
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        raise Invalid(
+            "The token name has control characters.",
+            fields={"name": "Use printable characters only."},
         )
     secret = PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     token = ApiToken(user_id=user.id, name=name, token_hash=_digest(secret))
