@@ -1,8 +1,21 @@
 """The tables, as typed SQLAlchemy models."""
 
 from hubbub.models.base import Base, db, utcnow
+from hubbub.models.conversation import Conversation, Membership
+from hubbub.models.message import Message, MessageRevision
 from hubbub.models.session import WebSession
 from hubbub.models.token import ApiToken
 from hubbub.models.user import User
 
-__all__ = ["ApiToken", "Base", "User", "WebSession", "db", "utcnow"]
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Conversation",
+    "Membership",
+    "Message",
+    "MessageRevision",
+    "User",
+    "WebSession",
+    "db",
+    "utcnow",
+]

@@ -1,0 +1,49 @@
+"""Messages and the earlier bodies of edited ones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hubbub.models.base import UTCDateTime, db, utcnow
+from hubbub.models.user import User
+
+
+class Message(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "messages"
+    __table_args__ = (
+        # A retried send carries the same client id: the database keeps one copy.
+        UniqueConstraint("sender_id", "client_id"),
+        # History pages walk this index: a page costs the same at any depth.
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # NULL once deleted: the message stays in place as a tombstone.
+    body: Mapped[str | None] = mapped_column(Text)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    sender: Mapped[User] = relationship(lazy="joined")
+
+
+class MessageRevision(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "message_revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    # When this body was first shown: the message's creation or the edit before.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
