@@ -51,9 +51,7 @@ def from_env(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         # Rate limits, in the notation of the `limits` library.
         "RATELIMIT_ENABLED": _flag(environ.get("HUBBUB_RATELIMIT_ENABLED"), True),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        "HUBBUB_LOGIN_LIMIT_ACCOUNT": environ.get(
-            "HUBBUB_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"
-        ),
+        "HUBBUB_LOGIN_LIMIT_ACCOUNT": environ.get("HUBBUB_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
         "HUBBUB_LOGIN_LIMIT_IP": environ.get("HUBBUB_LOGIN_LIMIT_IP", "10 per minute"),
         "HUBBUB_REGISTER_LIMIT_IP": environ.get("HUBBUB_REGISTER_LIMIT_IP", "10 per hour"),
     }

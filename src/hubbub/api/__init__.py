@@ -12,4 +12,10 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 bp.before_request(authenticate_request)
 
-from hubbub.api import accounts, tokens  # noqa: E402, F401  (routes register on import)
+from hubbub.api import (  # noqa: E402, F401  (routes register on import)
+    accounts,
+    conversations,
+    messages,
+    openapi,
+    tokens,
+)

@@ -1,15 +1,16 @@
-"""Registering through the API, and who the caller is."""
+"""Registering through the API, who the caller is, and the user directory."""
 
 from __future__ import annotations
 
 from flask.typing import ResponseReturnValue
 
-from hubbub.api import bp
-from hubbub.api.auth import caller, require_user
-from hubbub.api.serialize import user_json
-from hubbub.api.validation import Body, parse_body
+from hubbub.api import bp, schemas
+from hubbub.api import serialize as out
+from hubbub.api.auth import caller
+from hubbub.api.docs import endpoint
+from hubbub.api.validation import Body, Query
 from hubbub.limits import register_per_ip
-from hubbub.services import accounts
+from hubbub.services import accounts, users
 
 
 class NewAccount(Body):
@@ -18,15 +19,26 @@ class NewAccount(Body):
     password: str
 
 
+class UserSearch(Query):
+    q: str = ""
+
+
 @bp.post("/accounts")
 @register_per_ip
-def create_account() -> ResponseReturnValue:
-    body = parse_body(NewAccount)
+@endpoint(tags=["accounts"], body=NewAccount, ok={201: schemas.UserEnvelope}, security=[])
+def create_account(body: NewAccount) -> ResponseReturnValue:
     user = accounts.register_user(body.username, body.email, body.password)
-    return {"user": user_json(user, private=True)}, 201
+    return out.dump(schemas.UserEnvelope(user=out.user(user, private=True))), 201
 
 
 @bp.get("/me")
-@require_user
+@endpoint(tags=["accounts"], ok={200: schemas.UserEnvelope})
 def me() -> ResponseReturnValue:
-    return {"user": user_json(caller(), private=True)}
+    return out.dump(schemas.UserEnvelope(user=out.user(caller(), private=True)))
+
+
+@bp.get("/users")
+@endpoint(tags=["accounts"], query=UserSearch, ok={200: schemas.UserList})
+def search_users(params: UserSearch) -> ResponseReturnValue:
+    found = users.search_users(params.q)
+    return out.dump(schemas.UserList(users=[out.public_user(u) for u in found]))

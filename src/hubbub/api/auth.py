@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import ParamSpec, TypeVar
-
 from flask import g, request
 from flask_login import current_user
 
@@ -15,8 +11,6 @@ from hubbub.services import tokens
 from hubbub.services.errors import Unauthenticated
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def authenticate_request() -> None:
@@ -38,14 +32,11 @@ def authenticate_request() -> None:
         g.user, g.auth = current_user._get_current_object(), "session"
 
 
-def require_user(view: Callable[P, R]) -> Callable[P, R]:
-    @wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        if g.user is None:
-            raise Unauthenticated("Log in, or send 'Authorization: Bearer <token>'.")
-        return view(*args, **kwargs)
-
-    return wrapper
+def require_user() -> User:
+    if g.user is None:
+        raise Unauthenticated("Log in, or send 'Authorization: Bearer <token>'.")
+    user: User = g.user
+    return user
 
 
 def caller() -> User:

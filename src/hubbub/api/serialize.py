@@ -1,32 +1,77 @@
-"""The JSON shapes of API answers, in one place."""
+"""Turn models into the answer shapes of api/schemas.py."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from hubbub.models import ApiToken, User
+from pydantic import BaseModel
+
+from hubbub.api import schemas
+from hubbub.models import ApiToken, Membership, Message, MessageRevision, User
+from hubbub.services.conversations import Summary
 
 
-def timestamp(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude_none=False)
 
 
-def user_json(user: User, *, private: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": user.id,
-        "username": user.username,
-        "created_at": timestamp(user.created_at),
-    }
-    if private:
-        data["email"] = user.email
-    return data
+def public_user(user: User) -> schemas.PublicUser:
+    return schemas.PublicUser(id=user.id, username=user.username)
 
 
-def token_json(token: ApiToken) -> dict[str, Any]:
-    return {
-        "id": token.id,
-        "name": token.name,
-        "created_at": timestamp(token.created_at),
-        "last_used_at": timestamp(token.last_used_at),
-    }
+def user(user: User, *, private: bool = False) -> schemas.UserOut:
+    return schemas.UserOut(
+        id=user.id,
+        username=user.username,
+        created_at=user.created_at,
+        email=user.email if private else None,
+    )
+
+
+def token(token: ApiToken) -> schemas.TokenOut:
+    return schemas.TokenOut(
+        id=token.id, name=token.name, created_at=token.created_at, last_used_at=token.last_used_at
+    )
+
+
+def message(message: Message) -> schemas.MessageOut:
+    return schemas.MessageOut(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        sender=public_user(message.sender),
+        body=message.body,
+        created_at=message.created_at,
+        edited_at=message.edited_at,
+        deleted_at=message.deleted_at,
+        client_id=message.client_id,
+    )
+
+
+def revision(revision: MessageRevision) -> schemas.RevisionOut:
+    return schemas.RevisionOut(
+        body=revision.body, created_at=revision.created_at, replaced_at=revision.replaced_at
+    )
+
+
+def member(membership: Membership) -> schemas.MemberOut:
+    return schemas.MemberOut(
+        user=public_user(membership.user),
+        role=membership.role,  # type: ignore[arg-type]
+        joined_at=membership.joined_at,
+    )
+
+
+def conversation(summary: Summary) -> schemas.ConversationOut:
+    c = summary.conversation
+    return schemas.ConversationOut(
+        id=c.id,
+        kind=c.kind,  # type: ignore[arg-type]
+        title=c.title,
+        created_at=c.created_at,
+        last_activity_at=c.last_activity_at,
+        members=[member(m) for m in summary.members],
+        my_role=summary.membership.role,  # type: ignore[arg-type]
+        last_read_message_id=summary.membership.last_read_message_id,
+        unread_count=summary.unread_count,
+        last_message=message(summary.last_message) if summary.last_message else None,
+    )

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import g
 from flask.typing import ResponseReturnValue
 
-from hubbub.api import bp
-from hubbub.api.auth import caller, require_user
-from hubbub.api.serialize import token_json
-from hubbub.api.validation import Body, parse_body
+from hubbub.api import bp, schemas
+from hubbub.api import serialize as out
+from hubbub.api.auth import caller
+from hubbub.api.docs import SESSION, endpoint
+from hubbub.api.validation import Body
 from hubbub.limits import login_per_account, login_per_ip, mark_login_failed
 from hubbub.services import accounts, tokens
 from hubbub.services.errors import Forbidden, Unauthenticated
@@ -23,8 +24,8 @@ class NewToken(Body):
 @bp.post("/tokens")
 @login_per_account
 @login_per_ip
-def create_token() -> ResponseReturnValue:
-    body = parse_body(NewToken)
+@endpoint(tags=["tokens"], body=NewToken, ok={201: schemas.NewTokenOut}, security=[{}, SESSION])
+def create_token(body: NewToken) -> ResponseReturnValue:
     if body.login is not None or body.password is not None:
         try:
             user = accounts.authenticate(body.login or "", body.password or "")
@@ -38,17 +39,17 @@ def create_token() -> ResponseReturnValue:
     else:
         raise Unauthenticated("Give login and password, or call from a logged-in session.")
     token, secret = tokens.create_token(user, body.name)
-    return {**token_json(token), "token": secret}, 201
+    return out.dump(schemas.NewTokenOut(**out.token(token).model_dump(), token=secret)), 201
 
 
 @bp.get("/tokens")
-@require_user
+@endpoint(tags=["tokens"], ok={200: schemas.TokenList})
 def list_tokens() -> ResponseReturnValue:
-    return {"tokens": [token_json(token) for token in tokens.list_tokens(caller())]}
+    return out.dump(schemas.TokenList(tokens=[out.token(t) for t in tokens.list_tokens(caller())]))
 
 
 @bp.delete("/tokens/<int:token_id>")
-@require_user
+@endpoint(tags=["tokens"], ok={204: None})
 def revoke_token(token_id: int) -> ResponseReturnValue:
     tokens.revoke_token(caller(), token_id)
     return "", 204

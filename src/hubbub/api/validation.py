@@ -10,12 +10,33 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from hubbub.services.errors import Invalid, Malformed, UnsupportedMediaType
 
 M = TypeVar("M", bound="Body")
+Q = TypeVar("Q", bound="Query")
 
 
 class Body(BaseModel):
     """A request body: strict types, and unknown fields are refused rather than ignored."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Query(BaseModel):
+    """Query parameters: text converted to the declared types; unknown ones ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def _fields(error: ValidationError) -> dict[str, str]:
+    return {
+        ".".join(str(part) for part in problem["loc"]) or "body": problem["msg"]
+        for problem in error.errors()
+    }
+
+
+def parse_query(model: type[Q]) -> Q:
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as error:
+        raise Invalid("Some query parameters need another look.", fields=_fields(error)) from error
 
 
 def parse_body(model: type[M]) -> M:
@@ -27,8 +48,4 @@ def parse_body(model: type[M]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        fields = {
-            ".".join(str(part) for part in problem["loc"]) or "body": problem["msg"]
-            for problem in error.errors()
-        }
-        raise Invalid("Some fields need another look.", fields=fields) from error
+        raise Invalid("Some fields need another look.", fields=_fields(error)) from error

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import unicodedata
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from hubbub.models import ApiToken, User, db, utcnow
 from hubbub.services.errors import Invalid, NotFound
+from hubbub.services.text import has_bad_controls
 
 PREFIX = "hbb_"
 TOKEN_BYTES = 32  # 256 random bits
@@ -33,7 +33,7 @@ def create_token(user: User, name: str | None) -> tuple[ApiToken, str]:
         raise Invalid(
             "The token name is too long.", fields={"name": f"Use at most {NAME_MAX} characters."}
         )
-    if any(unicodedata.category(char) == "Cc" for char in name):
+    if has_bad_controls(name, allow_newlines=False):
         raise Invalid(
             "The token name has control characters.",
             fields={"name": "Use printable characters only."},

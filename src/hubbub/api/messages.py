@@ -1,0 +1,76 @@
+"""Messages: history pages, send, edit, delete, earlier versions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from flask.typing import ResponseReturnValue
+from pydantic import Field
+
+from hubbub.api import bp, schemas
+from hubbub.api import serialize as out
+from hubbub.api.auth import caller
+from hubbub.api.docs import endpoint
+from hubbub.api.validation import Body, Query
+from hubbub.models import Message
+from hubbub.services import messages
+
+Cursor = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
+class HistoryPage(Query):
+    before: Cursor | None = None
+    after: Cursor | None = None
+    limit: Annotated[int, Field(ge=1, le=messages.PAGE_MAX)] = 50
+
+
+class NewMessage(Body):
+    body: str
+    client_id: str | None = None
+
+
+class Edit(Body):
+    body: str
+
+
+def _message(message: Message) -> dict[str, object]:
+    return out.dump(schemas.MessageEnvelope(message=out.message(message)))
+
+
+@bp.get("/conversations/<int:conversation_id>/messages")
+@endpoint(tags=["messages"], query=HistoryPage, ok={200: schemas.MessagePage})
+def list_messages(conversation_id: int, params: HistoryPage) -> ResponseReturnValue:
+    page, has_more = messages.list_messages(
+        caller(), conversation_id, before=params.before, after=params.after, limit=params.limit
+    )
+    return out.dump(schemas.MessagePage(messages=[out.message(m) for m in page], has_more=has_more))
+
+
+@bp.post("/conversations/<int:conversation_id>/messages")
+@endpoint(
+    tags=["messages"],
+    body=NewMessage,
+    ok={200: schemas.MessageEnvelope, 201: schemas.MessageEnvelope},
+)
+def send_message(conversation_id: int, body: NewMessage) -> ResponseReturnValue:
+    message, created = messages.send_message(caller(), conversation_id, body.body, body.client_id)
+    return _message(message), 201 if created else 200
+
+
+@bp.patch("/messages/<int:message_id>")
+@endpoint(tags=["messages"], body=Edit, ok={200: schemas.MessageEnvelope})
+def edit_message(message_id: int, body: Edit) -> ResponseReturnValue:
+    return _message(messages.edit_message(caller(), message_id, body.body))
+
+
+@bp.delete("/messages/<int:message_id>")
+@endpoint(tags=["messages"], ok={200: schemas.MessageEnvelope})
+def delete_message(message_id: int) -> ResponseReturnValue:
+    return _message(messages.delete_message(caller(), message_id))
+
+
+@bp.get("/messages/<int:message_id>/revisions")
+@endpoint(tags=["messages"], ok={200: schemas.RevisionList})
+def list_revisions(message_id: int) -> ResponseReturnValue:
+    revisions = messages.list_revisions(caller(), message_id)
+    return out.dump(schemas.RevisionList(revisions=[out.revision(r) for r in revisions]))

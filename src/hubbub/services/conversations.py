@@ -1,0 +1,202 @@
+"""Conversations: the one direct conversation per pair, groups, and who may see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from hubbub.models import Conversation, Membership, Message, User, db, utcnow
+from hubbub.models.conversation import ADMIN, DIRECT, GROUP, MEMBER, OWNER
+from hubbub.services.errors import Forbidden, Invalid, NotFound
+from hubbub.services.text import clean_line
+
+TITLE_MAX = 80
+GROUP_MAX_MEMBERS = 1000
+MISSING = "There is no such conversation."
+
+
+def access_conversation(user: User, conversation_id: int) -> tuple[Conversation, Membership]:
+    """The conversation and the caller's membership, or NotFound for anyone not in it now.
+
+    A conversation the caller left looks exactly like one that does not exist.
+    """
+    row = db.session.execute(
+        select(Conversation, Membership)
+        .join(Membership, Membership.conversation_id == Conversation.id)
+        .where(
+            Conversation.id == conversation_id,
+            Membership.user_id == user.id,
+            Membership.left_at.is_(None),
+        )
+    ).first()
+    if row is None:
+        raise NotFound(MISSING)
+    return row[0], row[1]
+
+
+def require_manager(conversation: Conversation, membership: Membership) -> None:
+    """Owners and admins manage a group; nobody manages a direct conversation."""
+    if conversation.kind != GROUP:
+        raise Invalid("A direct conversation has no title or members to manage.")
+    if membership.role not in (OWNER, ADMIN):
+        raise Forbidden("Only the group's owners and admins can do that.")
+
+
+def active_users(user_ids: list[int], field: str) -> list[User]:
+    """Load users by id, refusing unknown and deactivated ones by name of the field."""
+    wanted = set(user_ids)
+    found = list(
+        db.session.scalars(select(User).where(User.id.in_(wanted), User.is_active.is_(True)))
+    )
+    missing = wanted - {u.id for u in found}
+    if missing:
+        ids = ", ".join(str(i) for i in sorted(missing))
+        raise Invalid("Some people could not be found.", fields={field: f"No such user: {ids}."})
+    return found
+
+
+def open_direct(user: User, other_id: int) -> tuple[Conversation, bool]:
+    """The direct conversation between user and other_id, created on first use.
+
+    Any logged-in user may call; talking to yourself makes a notes-to-self conversation.
+    Returns the conversation and whether it was created now. The unique direct_key makes two
+    concurrent first calls end with one conversation.
+    """
+    other = active_users([other_id], "user_id")[0]
+    low, high = sorted((user.id, other.id))
+    key = f"{low}:{high}"
+    existing = db.session.scalar(select(Conversation).where(Conversation.direct_key == key))
+    if existing is not None:
+        return existing, False
+    conversation = Conversation(kind=DIRECT, direct_key=key)
+    conversation.memberships = [
+        Membership(user_id=uid, role=MEMBER) for uid in sorted({user.id, other.id})
+    ]
+    db.session.add(conversation)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        found = db.session.scalar(select(Conversation).where(Conversation.direct_key == key))
+        if found is None:
+            raise
+        return found, False
+    return conversation, True
+
+
+def create_group(user: User, title: str, member_ids: list[int]) -> Conversation:
+    """Create a group titled `title` with user as owner and member_ids as members."""
+    title = clean_line(title, "title", TITLE_MAX)
+    others = [uid for uid in dict.fromkeys(member_ids) if uid != user.id]
+    if len(others) + 1 > GROUP_MAX_MEMBERS:
+        raise Invalid(
+            "That group is too large.",
+            fields={"member_ids": f"A group holds at most {GROUP_MAX_MEMBERS} people."},
+        )
+    members = active_users(others, "member_ids") if others else []
+    conversation = Conversation(kind=GROUP, title=title)
+    conversation.memberships = [Membership(user_id=user.id, role=OWNER)] + [
+        Membership(user_id=member.id, role=MEMBER) for member in members
+    ]
+    db.session.add(conversation)
+    db.session.commit()
+    return conversation
+
+
+def rename_group(user: User, conversation_id: int, title: str) -> Conversation:
+    """Give a group a new title; its owners and admins may."""
+    conversation, membership = access_conversation(user, conversation_id)
+    require_manager(conversation, membership)
+    conversation.title = clean_line(title, "title", TITLE_MAX)
+    db.session.commit()
+    return conversation
+
+
+def get_conversation(user: User, conversation_id: int) -> Summary:
+    """One conversation of the caller's, with members, unread count and last message."""
+    conversation, _ = access_conversation(user, conversation_id)
+    return _summaries(user, [conversation.id])[0]
+
+
+def list_conversations(user: User) -> list[Summary]:
+    """The caller's conversations, latest activity first, in a fixed number of queries."""
+    ids = list(
+        db.session.scalars(
+            select(Conversation.id)
+            .join(Membership, Membership.conversation_id == Conversation.id)
+            .where(Membership.user_id == user.id, Membership.left_at.is_(None))
+            .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+        )
+    )
+    return _summaries(user, ids)
+
+
+@dataclass(frozen=True)
+class Summary:
+    conversation: Conversation
+    membership: Membership
+    members: list[Membership]
+    unread_count: int
+    last_message: Message | None
+
+
+def _summaries(user: User, ids: list[int]) -> list[Summary]:
+    if not ids:
+        return []
+    conversations = {
+        c.id: c
+        for c in db.session.scalars(
+            select(Conversation)
+            .where(Conversation.id.in_(ids))
+            .options(selectinload(Conversation.memberships).joinedload(Membership.user))
+        )
+    }
+    last_ids = [c.last_message_id for c in conversations.values() if c.last_message_id]
+    last_messages = (
+        {m.id: m for m in db.session.scalars(select(Message).where(Message.id.in_(last_ids)))}
+        if last_ids
+        else {}
+    )
+    unread = dict(
+        db.session.execute(
+            select(Message.conversation_id, func.count(Message.id))
+            .join(
+                Membership,
+                and_(
+                    Membership.conversation_id == Message.conversation_id,
+                    Membership.user_id == user.id,
+                ),
+            )
+            .where(
+                Message.conversation_id.in_(ids),
+                Message.id > func.coalesce(Membership.last_read_message_id, 0),
+                Message.sender_id != user.id,
+                Message.deleted_at.is_(None),
+            )
+            .group_by(Message.conversation_id)
+        ).all()
+    )
+    summaries = []
+    for conversation_id in ids:
+        conversation = conversations[conversation_id]
+        active = [m for m in conversation.memberships if m.left_at is None]
+        membership = next(m for m in active if m.user_id == user.id)
+        summaries.append(
+            Summary(
+                conversation=conversation,
+                membership=membership,
+                members=active,
+                unread_count=int(unread.get(conversation_id, 0)),
+                last_message=last_messages.get(conversation.last_message_id or 0),
+            )
+        )
+    return summaries
+
+
+def touch(conversation: Conversation, message: Message) -> None:
+    """Record a new message as the conversation's latest activity (inside the caller's unit)."""
+    conversation.last_message_id = message.id
+    conversation.last_activity_at = utcnow()

@@ -1,0 +1,115 @@
+"""Group membership: adding, removing, leaving and roles."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from hubbub.models import Conversation, Membership, User, db, utcnow
+from hubbub.models.conversation import ADMIN, GROUP, MEMBER, OWNER, ROLES
+from hubbub.services.conversations import access_conversation, active_users, require_manager
+from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
+
+
+def _membership(conversation_id: int, user_id: int) -> Membership | None:
+    return db.session.get(Membership, (conversation_id, user_id))
+
+
+def _active_member(conversation_id: int, user_id: int) -> Membership:
+    membership = _membership(conversation_id, user_id)
+    if membership is None or membership.left_at is not None:
+        raise NotFound("That person is not in this conversation.")
+    return membership
+
+
+def add_member(user: User, conversation_id: int, user_id: int) -> Membership:
+    """Add someone to a group as a member; its owners and admins may.
+
+    Someone who left or was removed before comes back with a fresh join time.
+    """
+    conversation, mine = access_conversation(user, conversation_id)
+    require_manager(conversation, mine)
+    newcomer = active_users([user_id], "user_id")[0]
+    membership = _membership(conversation.id, newcomer.id)
+    if membership is not None and membership.left_at is None:
+        raise Conflict(
+            "That person is already in this group.", fields={"user_id": "Already a member."}
+        )
+    if membership is None:
+        membership = Membership(conversation_id=conversation.id, user_id=newcomer.id)
+        db.session.add(membership)
+    membership.role = MEMBER
+    membership.joined_at = utcnow()
+    membership.left_at = None
+    db.session.commit()
+    return membership
+
+
+def remove_member(user: User, conversation_id: int, user_id: int) -> None:
+    """Remove someone from a group, or leave it when user_id is the caller.
+
+    Owners remove anyone; admins remove members only. Whoever leaves last as owner hands
+    ownership to the longest-standing admin, else the longest-standing member.
+    """
+    conversation, mine = access_conversation(user, conversation_id)
+    if user_id == user.id:
+        if conversation.kind != GROUP:
+            raise Invalid("You cannot leave a direct conversation.")
+        _leave(conversation, mine)
+        db.session.commit()
+        return
+    require_manager(conversation, mine)
+    target = _active_member(conversation.id, user_id)
+    if mine.role != OWNER and target.role != MEMBER:
+        raise Forbidden("Only owners can remove owners and admins.")
+    target.left_at = utcnow()
+    db.session.commit()
+
+
+def _leave(conversation: Conversation, membership: Membership) -> None:
+    membership.left_at = utcnow()
+    if membership.role != OWNER:
+        return
+    membership.role = MEMBER
+    remaining = list(
+        db.session.scalars(
+            select(Membership)
+            .where(
+                Membership.conversation_id == conversation.id,
+                Membership.left_at.is_(None),
+                Membership.user_id != membership.user_id,
+            )
+            .order_by(Membership.joined_at, Membership.user_id)
+        )
+    )
+    if not remaining or any(m.role == OWNER for m in remaining):
+        return
+    admins = [m for m in remaining if m.role == ADMIN]
+    (admins or remaining)[0].role = OWNER
+
+
+def change_role(user: User, conversation_id: int, user_id: int, role: str) -> Membership:
+    """Set someone's role in a group.
+
+    Owners set any role; admins may only turn members into admins and back. A group always
+    keeps at least one owner.
+    """
+    if role not in ROLES:
+        raise Invalid("Unknown role.", fields={"role": "Use owner, admin or member."})
+    conversation, mine = access_conversation(user, conversation_id)
+    require_manager(conversation, mine)
+    target = _active_member(conversation.id, user_id)
+    if mine.role != OWNER and (role == OWNER or target.role == OWNER):
+        raise Forbidden("Only owners can make or unmake owners.")
+    if target.role == OWNER and role != OWNER:
+        owners = db.session.scalars(
+            select(Membership.user_id).where(
+                Membership.conversation_id == conversation.id,
+                Membership.left_at.is_(None),
+                Membership.role == OWNER,
+            )
+        ).all()
+        if len(owners) == 1:
+            raise Conflict("A group needs an owner; make someone else owner first.")
+    target.role = role
+    db.session.commit()
+    return target

@@ -1,0 +1,158 @@
+"""Messages: send, edit, delete, earlier versions and history pages."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from hubbub.models import Conversation, Membership, Message, MessageRevision, User, db, utcnow
+from hubbub.models.conversation import ADMIN, GROUP, OWNER
+from hubbub.services.conversations import access_conversation, touch
+from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
+from hubbub.services.text import clean_body, clean_line
+
+BODY_MAX = 4000
+CLIENT_ID_MAX = 64
+PAGE_MAX = 100
+
+
+def access_message(user: User, message_id: int) -> tuple[Message, Conversation, Membership]:
+    """The message with its conversation and the caller's membership; NotFound for outsiders."""
+    message = db.session.get(Message, message_id)
+    if message is None:
+        raise NotFound("There is no such message.")
+    try:
+        conversation, membership = access_conversation(user, message.conversation_id)
+    except NotFound:
+        raise NotFound("There is no such message.") from None
+    return message, conversation, membership
+
+
+def send_message(
+    user: User, conversation_id: int, body: str, client_id: str | None = None
+) -> tuple[Message, bool]:
+    """Post body to a conversation the caller is in; returns the message and whether it is new.
+
+    With a client_id, a retry returns the first message instead of a second copy: the unique
+    key on (sender, client id) holds even when retries race.
+    """
+    conversation, membership = access_conversation(user, conversation_id)
+    body = clean_body(body, BODY_MAX)
+    if client_id is not None:
+        client_id = clean_line(client_id, "client_id", CLIENT_ID_MAX)
+        earlier = _by_client_id(user, client_id)
+        if earlier is not None:
+            return _same_conversation(earlier, conversation), False
+    message = Message(
+        conversation_id=conversation.id, sender_id=user.id, body=body, client_id=client_id
+    )
+    db.session.add(message)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        earlier = _by_client_id(user, client_id) if client_id is not None else None
+        if earlier is None:
+            raise
+        return _same_conversation(earlier, db.session.get(Conversation, conversation_id)), False
+    touch(conversation, message)
+    # What you wrote yourself is read.
+    membership.last_read_message_id = message.id
+    db.session.commit()
+    return message, True
+
+
+def _by_client_id(user: User, client_id: str) -> Message | None:
+    return db.session.scalar(
+        select(Message).where(Message.sender_id == user.id, Message.client_id == client_id)
+    )
+
+
+def _same_conversation(message: Message, conversation: Conversation | None) -> Message:
+    if conversation is None or message.conversation_id != conversation.id:
+        raise Conflict(
+            "That client_id was already used for another message.",
+            fields={"client_id": "Use a new client_id for each message."},
+        )
+    return message
+
+
+def edit_message(user: User, message_id: int, body: str) -> Message:
+    """Replace the body of the caller's own message, keeping the old one as a revision."""
+    message, _, _ = access_message(user, message_id)
+    if message.sender_id != user.id:
+        raise Forbidden("Only the author can edit a message.")
+    if message.deleted_at is not None or message.body is None:
+        raise Conflict("A deleted message cannot be edited.")
+    body = clean_body(body, BODY_MAX)
+    if body == message.body:
+        return message
+    now = utcnow()
+    db.session.add(
+        MessageRevision(
+            message_id=message.id,
+            body=message.body,
+            created_at=message.edited_at or message.created_at,
+            replaced_at=now,
+        )
+    )
+    message.body = body
+    message.edited_at = now
+    db.session.commit()
+    return message
+
+
+def delete_message(user: User, message_id: int) -> Message:
+    """Turn a message into a tombstone for everyone: its author or a group owner/admin may.
+
+    The body and every earlier version are erased from the database. Deleting a tombstone
+    again changes nothing.
+    """
+    message, conversation, membership = access_message(user, message_id)
+    moderator = conversation.kind == GROUP and membership.role in (OWNER, ADMIN)
+    if message.sender_id != user.id and not moderator:
+        raise Forbidden("Only the author or a group owner or admin can delete a message.")
+    if message.deleted_at is None:
+        db.session.execute(delete(MessageRevision).where(MessageRevision.message_id == message.id))
+        message.body = None
+        message.deleted_at = utcnow()
+        db.session.commit()
+    return message
+
+
+def list_revisions(user: User, message_id: int) -> list[MessageRevision]:
+    """Earlier bodies of a message, oldest first, for anyone in its conversation."""
+    message, _, _ = access_message(user, message_id)
+    return list(
+        db.session.scalars(
+            select(MessageRevision)
+            .where(MessageRevision.message_id == message.id)
+            .order_by(MessageRevision.id)
+        )
+    )
+
+
+def list_messages(
+    user: User,
+    conversation_id: int,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> tuple[list[Message], bool]:
+    """A page of history and whether more lies beyond it.
+
+    Newest first, from the end or from just before `before`; with `after`, oldest first from
+    just after it. Each page is one range scan of the (conversation_id, id) index.
+    """
+    conversation, _ = access_conversation(user, conversation_id)
+    if not 1 <= limit <= PAGE_MAX:
+        raise Invalid("Bad page size.", fields={"limit": f"Use 1 to {PAGE_MAX}."})
+    query = select(Message).where(Message.conversation_id == conversation.id)
+    if before is not None:
+        query = query.where(Message.id < before)
+    if after is not None:
+        query = query.where(Message.id > after).order_by(Message.id.asc())
+    else:
+        query = query.order_by(Message.id.desc())
+    page = list(db.session.scalars(query.limit(limit + 1)))
+    return page[:limit], len(page) > limit

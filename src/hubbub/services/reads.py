@@ -1,0 +1,22 @@
+"""Read state: how far each member has read."""
+
+from __future__ import annotations
+
+from hubbub.models import Message, User, db
+from hubbub.services.conversations import Summary, access_conversation, get_conversation
+from hubbub.services.errors import Invalid
+
+
+def mark_read(user: User, conversation_id: int, message_id: int) -> Summary:
+    """Move the caller's read marker forward to message_id (never back)."""
+    conversation, membership = access_conversation(user, conversation_id)
+    message = db.session.get(Message, message_id)
+    if message is None or message.conversation_id != conversation.id:
+        raise Invalid(
+            "That message is not in this conversation.",
+            fields={"message_id": "Give the id of a message in this conversation."},
+        )
+    if membership.last_read_message_id is None or message.id > membership.last_read_message_id:
+        membership.last_read_message_id = message.id
+        db.session.commit()
+    return get_conversation(user, conversation.id)
