@@ -7,10 +7,24 @@ from flask_login import current_user
 
 from hubbub.extensions import csrf
 from hubbub.models import User
-from hubbub.services import tokens
-from hubbub.services.errors import Unauthenticated
+from hubbub.services import conversations, members, messages, tokens
+from hubbub.services.errors import NotFound, Unauthenticated
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Ids are 32-bit columns; a larger one in a path names nothing, whatever the database says.
+MAX_ID = 2**31 - 1
+MISSING = {
+    "conversation_id": conversations.MISSING,
+    "message_id": messages.MISSING,
+    "token_id": tokens.MISSING,
+    "user_id": members.NOT_A_MEMBER,
+}
+
+
+def reject_impossible_ids() -> None:
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, int) and value > MAX_ID:
+            raise NotFound(MISSING.get(name, "There is no such thing."))
 
 
 def authenticate_request() -> None:

@@ -11,7 +11,7 @@ from hubbub.api import bp, schemas
 from hubbub.api import serialize as out
 from hubbub.api.auth import caller
 from hubbub.api.docs import endpoint
-from hubbub.api.validation import Body
+from hubbub.api.validation import Body, validate
 from hubbub.services import conversations, members, reads
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -75,10 +75,10 @@ def list_conversations() -> ResponseReturnValue:
 def create_conversation(body: NewConversation) -> ResponseReturnValue:
     user = caller()
     if body.kind == "direct":
-        direct = NewDirect.model_validate(body.model_dump(exclude_none=True))
+        direct = validate(NewDirect, body.model_dump(exclude_none=True))
         conversation, created = conversations.open_direct(user, direct.user_id)
     else:
-        group = NewGroup.model_validate(body.model_dump(exclude_none=True))
+        group = validate(NewGroup, body.model_dump(exclude_none=True))
         conversation = conversations.create_group(user, group.title, group.member_ids)
         created = True
     summary = conversations.get_conversation(user, conversation.id)

@@ -42,10 +42,36 @@ def parse_query(model: type[Q]) -> Q:
 def parse_body(model: type[M]) -> M:
     if not request.is_json:
         raise UnsupportedMediaType("Send a JSON body with 'Content-Type: application/json'.")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        data = None
     if data is None:
         raise Malformed("The request body is not valid JSON.", code="malformed_json")
+    if _has_lone_surrogate(data):
+        # JSON escapes can spell half a UTF-16 pair, which no database can store.
+        raise Malformed("The request body holds text that is not valid Unicode.", code="bad_text")
+    return validate(model, data)
+
+
+def validate(model: type[M], data: object) -> M:
+    """Check already-parsed data against a body model, as parse_body does."""
     try:
         return model.model_validate(data)
     except ValidationError as error:
         raise Invalid("Some fields need another look.", fields=_fields(error)) from error
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if any("\ud800" <= char <= "\udfff" for char in item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False

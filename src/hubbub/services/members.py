@@ -9,6 +9,8 @@ from hubbub.models.conversation import ADMIN, GROUP, MEMBER, OWNER, ROLES
 from hubbub.services.conversations import access_conversation, active_users, require_manager
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
 
+NOT_A_MEMBER = "That person is not in this conversation."
+
 
 def _membership(conversation_id: int, user_id: int) -> Membership | None:
     return db.session.get(Membership, (conversation_id, user_id))
@@ -17,7 +19,7 @@ def _membership(conversation_id: int, user_id: int) -> Membership | None:
 def _active_member(conversation_id: int, user_id: int) -> Membership:
     membership = _membership(conversation_id, user_id)
     if membership is None or membership.left_at is not None:
-        raise NotFound("That person is not in this conversation.")
+        raise NotFound(NOT_A_MEMBER)
     return membership
 
 

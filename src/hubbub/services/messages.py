@@ -14,17 +14,18 @@ from hubbub.services.text import clean_body, clean_line
 BODY_MAX = 4000
 CLIENT_ID_MAX = 64
 PAGE_MAX = 100
+MISSING = "There is no such message."
 
 
 def access_message(user: User, message_id: int) -> tuple[Message, Conversation, Membership]:
     """The message with its conversation and the caller's membership; NotFound for outsiders."""
     message = db.session.get(Message, message_id)
     if message is None:
-        raise NotFound("There is no such message.")
+        raise NotFound(MISSING)
     try:
         conversation, membership = access_conversation(user, message.conversation_id)
     except NotFound:
-        raise NotFound("There is no such message.") from None
+        raise NotFound(MISSING) from None
     return message, conversation, membership
 
 

@@ -17,6 +17,7 @@ TOKEN_BYTES = 32  # 256 random bits
 NAME_MAX = 64
 # Writing last_used_at on every request would turn every API read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
+MISSING = "There is no such token."
 
 
 def _digest(secret: str) -> str:
@@ -57,7 +58,7 @@ def revoke_token(user: User, token_id: int) -> None:
     """Delete one of user's tokens; someone else's token is NotFound, like a missing one."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound("There is no such token.")
+        raise NotFound(MISSING)
     db.session.delete(token)
     db.session.commit()
 
