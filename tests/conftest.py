@@ -102,8 +102,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_migrated")
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        tables = ", ".join(t.name for t in db.metadata.sorted_tables if t.name != "event_counter")
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("UPDATE event_counter SET last_id = 0, pruned_through = 0"))
     engine.dispose()
     return url
 
