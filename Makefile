@@ -1,11 +1,12 @@
 # Hubbub's everyday commands. Every target makes .venv itself on a fresh machine.
 PYTHON ?= python3
 PORT ?= 5000
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app hubbub
 
-.PHONY: install install-test run migrate test lint clean
+.PHONY: install install-test run serve migrate test lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Hubbub needs Python 3.11 or newer")'
@@ -29,6 +30,12 @@ migrate: install
 
 run: migrate
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# Production (tiers 1 and 2): gunicorn with gevent workers; set HUBBUB_DATABASE_URL to
+# PostgreSQL and HUBBUB_REDIS_URL to Redis so that the workers share one log and one bus.
+serve: migrate
+	$(BIN)/gunicorn --worker-class gevent --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
+		--worker-connections 10000 --graceful-timeout 5 --access-logfile - 'hubbub:create_app()'
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
+from werkzeug.serving import make_server
 
 from hubbub import create_app
 from hubbub.extensions import limiter
 from hubbub.models import User, db
+from hubbub.realtime import watcher
 from hubbub.services import accounts
 from tests.support import PASSWORD, POSTGRES_ADMIN_URL, TEST_CONFIG, unavailable
 
@@ -39,6 +42,7 @@ def migrate_to_head(database_url: str, instance: Path) -> None:
 
 
 def dispose(app: Flask) -> None:
+    watcher.stop(app)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -102,8 +106,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_migrated")
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        tables = ", ".join(t.name for t in db.metadata.sorted_tables if t.name != "event_counter")
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("UPDATE event_counter SET last_id = 0, pruned_through = 0"))
     engine.dispose()
     return url
 
@@ -148,3 +153,28 @@ def make_user(app: Flask) -> Callable[..., User]:
             return user
 
     return factory
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Flask], str]]:
+    """Serve apps on free local ports in background threads (HTTP and WebSocket)."""
+    servers = []
+
+    def start(app: Flask) -> str:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server, thread in servers:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+@pytest.fixture
+def live_server(make_app: Callable[..., Flask], serve: Callable[[Flask], str]) -> str:
+    """This test's app, served on a free local port; its base URL."""
+    return serve(make_app())

@@ -42,7 +42,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = DatabaseSessionInterface()
 
     from hubbub import api, auth, errors, security, web
+    from hubbub.realtime import bus, views
 
+    bus.init_app(app)
+    views.sock.init_app(app)
     app.register_blueprint(web.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)

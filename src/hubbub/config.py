@@ -54,6 +54,9 @@ def from_env(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "HUBBUB_LOGIN_LIMIT_ACCOUNT": environ.get("HUBBUB_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
         "HUBBUB_LOGIN_LIMIT_IP": environ.get("HUBBUB_LOGIN_LIMIT_IP", "10 per minute"),
         "HUBBUB_REGISTER_LIMIT_IP": environ.get("HUBBUB_REGISTER_LIMIT_IP", "10 per hour"),
+        "HUBBUB_EVENT_RETENTION": timedelta(
+            days=float(environ.get("HUBBUB_EVENT_RETENTION_DAYS", "30"))
+        ),
     }
 
 
@@ -75,4 +78,8 @@ DEFAULTS: dict[str, Any] = {
     "HUBBUB_SESSION_IDLE_LIFETIME": timedelta(days=1),
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Real time: streams send a ping this often; each process checks the end of the log this
+    # often, so a lost wake-up delays an event by at most that much.
+    "HUBBUB_HEARTBEAT_SECONDS": 25.0,
+    "HUBBUB_LOG_POLL_SECONDS": 1.0,
 }

@@ -24,6 +24,7 @@ MEMBERS = f"{CONVERSATION}/members"
 MEMBER = f"{MEMBERS}/<int:user_id>"
 READ = f"{CONVERSATION}/read"
 MESSAGES = f"{CONVERSATION}/messages"
+TYPING = f"{CONVERSATION}/typing"
 MESSAGE = f"{API}/messages/<int:message_id>"
 REVISIONS = f"{MESSAGE}/revisions"
 
@@ -56,6 +57,8 @@ EXPECTED: dict[tuple[str, str, str], tuple[int, int, int, int, int]] = {
     ("DELETE", MEMBER, "direct, self"):             (404, 404, 401, 401, 422),  # cannot leave a DM
     ("POST", READ, "group"):                        (404, 404, 401, 401, 200),
     ("POST", READ, "direct"):                       (404, 404, 401, 401, 200),
+    ("POST", TYPING, "group"):                      (404, 404, 401, 401, 204),
+    ("POST", TYPING, "direct"):                     (404, 404, 401, 401, 204),
     ("GET", MESSAGES, "group"):                     (404, 404, 401, 401, 200),
     ("GET", MESSAGES, "direct"):                    (404, 404, 401, 401, 200),
     ("POST", MESSAGES, "group"):                    (404, 404, 401, 401, 201),

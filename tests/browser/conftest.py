@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
@@ -19,7 +17,6 @@ from playwright.sync_api import (
     Response,
     sync_playwright,
 )
-from werkzeug.serving import make_server
 
 from tests.support import unavailable
 
@@ -44,21 +41,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
   );
 });
 """
-
-
-@pytest.fixture
-def live_server(make_app: Callable[..., Flask]) -> Iterator[str]:
-    """Serve the app on a free local port in a background thread; yield its base URL."""
-    app = make_app()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask.typing import ResponseReturnValue
 
-from hubbub.api import bp, schemas
-from hubbub.api import serialize as out
+from hubbub.api import bp
 from hubbub.api.auth import caller
 from hubbub.api.docs import endpoint
 from hubbub.api.validation import Body, Query
 from hubbub.limits import register_per_ip
 from hubbub.services import accounts, users
+from hubbub.wire import schemas
+from hubbub.wire import serialize as out
 
 
 class NewAccount(Body):

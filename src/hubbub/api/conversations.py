@@ -7,12 +7,13 @@ from typing import Annotated, Literal
 from flask.typing import ResponseReturnValue
 from pydantic import Field
 
-from hubbub.api import bp, schemas
-from hubbub.api import serialize as out
+from hubbub.api import bp
 from hubbub.api.auth import caller
 from hubbub.api.docs import endpoint
 from hubbub.api.validation import Body, validate
 from hubbub.services import conversations, members, reads
+from hubbub.wire import schemas
+from hubbub.wire import serialize as out
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 

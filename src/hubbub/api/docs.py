@@ -15,8 +15,8 @@ from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import InType, SecureType, SecuritySchemeData
 
 from hubbub.api.auth import require_user
-from hubbub.api.schemas import ErrorOut
 from hubbub.api.validation import Body, Query, parse_body, parse_query
+from hubbub.wire.schemas import ErrorOut
 
 BEARER: dict[str, list[str]] = {"bearer": []}
 SESSION: dict[str, list[str]] = {"session": []}

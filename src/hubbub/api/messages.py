@@ -7,13 +7,14 @@ from typing import Annotated
 from flask.typing import ResponseReturnValue
 from pydantic import Field
 
-from hubbub.api import bp, schemas
-from hubbub.api import serialize as out
+from hubbub.api import bp
 from hubbub.api.auth import caller
 from hubbub.api.docs import endpoint
 from hubbub.api.validation import Body, Query
 from hubbub.models import Message
 from hubbub.services import messages
+from hubbub.wire import schemas
+from hubbub.wire import serialize as out
 
 Cursor = Annotated[int, Field(ge=0, le=2**31 - 1)]
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import g
 from flask.typing import ResponseReturnValue
 
-from hubbub.api import bp, schemas
-from hubbub.api import serialize as out
+from hubbub.api import bp
 from hubbub.api.auth import caller
 from hubbub.api.docs import SESSION, endpoint
 from hubbub.api.validation import Body
 from hubbub.limits import login_per_account, login_per_ip, mark_login_failed
 from hubbub.services import accounts, tokens
 from hubbub.services.errors import Forbidden, Unauthenticated
+from hubbub.wire import schemas
+from hubbub.wire import serialize as out
 
 
 class NewToken(Body):

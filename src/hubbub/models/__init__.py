@@ -2,6 +2,7 @@
 
 from hubbub.models.base import Base, db, utcnow
 from hubbub.models.conversation import Conversation, Membership
+from hubbub.models.event import Event, EventCounter, MemberSpan
 from hubbub.models.message import Message, MessageRevision
 from hubbub.models.session import WebSession
 from hubbub.models.token import ApiToken
@@ -11,6 +12,9 @@ __all__ = [
     "ApiToken",
     "Base",
     "Conversation",
+    "Event",
+    "EventCounter",
+    "MemberSpan",
     "Membership",
     "Message",
     "MessageRevision",

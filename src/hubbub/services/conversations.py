@@ -10,8 +10,10 @@ from sqlalchemy.orm import selectinload
 
 from hubbub.models import Conversation, Membership, Message, User, db, utcnow
 from hubbub.models.conversation import ADMIN, DIRECT, GROUP, MEMBER, OWNER
+from hubbub.services import events
 from hubbub.services.errors import Forbidden, Invalid, NotFound
 from hubbub.services.text import clean_line
+from hubbub.wire import serialize
 
 TITLE_MAX = 80
 GROUP_MAX_MEMBERS = 1000
@@ -77,6 +79,8 @@ def open_direct(user: User, other_id: int) -> tuple[Conversation, bool]:
     ]
     db.session.add(conversation)
     try:
+        db.session.flush()
+        _record_created(conversation)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -102,8 +106,19 @@ def create_group(user: User, title: str, member_ids: list[int]) -> Conversation:
         Membership(user_id=member.id, role=MEMBER) for member in members
     ]
     db.session.add(conversation)
+    db.session.flush()
+    _record_created(conversation)
     db.session.commit()
     return conversation
+
+
+def _record_created(conversation: Conversation) -> None:
+    events.record(
+        "conversation.created",
+        conversation.id,
+        serialize.conversation_payload(conversation),
+        opens=[m.user_id for m in conversation.memberships],
+    )
 
 
 def rename_group(user: User, conversation_id: int, title: str) -> Conversation:
@@ -111,6 +126,9 @@ def rename_group(user: User, conversation_id: int, title: str) -> Conversation:
     conversation, membership = access_conversation(user, conversation_id)
     require_manager(conversation, membership)
     conversation.title = clean_line(title, "title", TITLE_MAX)
+    events.record(
+        "conversation.updated", conversation.id, serialize.conversation_payload(conversation)
+    )
     db.session.commit()
     return conversation
 

@@ -6,8 +6,10 @@ from sqlalchemy import select
 
 from hubbub.models import Conversation, Membership, User, db, utcnow
 from hubbub.models.conversation import ADMIN, GROUP, MEMBER, OWNER, ROLES
+from hubbub.services import events
 from hubbub.services.conversations import access_conversation, active_users, require_manager
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
+from hubbub.wire import serialize
 
 NOT_A_MEMBER = "That person is not in this conversation."
 
@@ -42,6 +44,14 @@ def add_member(user: User, conversation_id: int, user_id: int) -> Membership:
     membership.role = MEMBER
     membership.joined_at = utcnow()
     membership.left_at = None
+    db.session.flush()
+    db.session.refresh(conversation)
+    events.record(
+        "member.added",
+        conversation.id,
+        {"member": _member(membership), **serialize.conversation_payload(conversation)},
+        opens=[newcomer.id],
+    )
     db.session.commit()
     return membership
 
@@ -64,11 +74,26 @@ def remove_member(user: User, conversation_id: int, user_id: int) -> None:
     if mine.role != OWNER and target.role != MEMBER:
         raise Forbidden("Only owners can remove owners and admins.")
     target.left_at = utcnow()
+    _record_removed(conversation, target.user_id, by=user.id, reason="removed")
     db.session.commit()
+
+
+def _record_removed(conversation: Conversation, user_id: int, by: int, reason: str) -> None:
+    events.record(
+        "member.removed",
+        conversation.id,
+        {"user_id": user_id, "by": by, "reason": reason},
+        closes=[user_id],
+    )
+
+
+def _member(membership: Membership) -> dict[str, object]:
+    return serialize.dump(serialize.member(membership))
 
 
 def _leave(conversation: Conversation, membership: Membership) -> None:
     membership.left_at = utcnow()
+    _record_removed(conversation, membership.user_id, by=membership.user_id, reason="left")
     if membership.role != OWNER:
         return
     membership.role = MEMBER
@@ -86,7 +111,9 @@ def _leave(conversation: Conversation, membership: Membership) -> None:
     if not remaining or any(m.role == OWNER for m in remaining):
         return
     admins = [m for m in remaining if m.role == ADMIN]
-    (admins or remaining)[0].role = OWNER
+    heir = (admins or remaining)[0]
+    heir.role = OWNER
+    events.record("member.updated", conversation.id, {"member": _member(heir)})
 
 
 def change_role(user: User, conversation_id: int, user_id: int, role: str) -> Membership:
@@ -113,5 +140,6 @@ def change_role(user: User, conversation_id: int, user_id: int, role: str) -> Me
         if len(owners) == 1:
             raise Conflict("A group needs an owner; make someone else owner first.")
     target.role = role
+    events.record("member.updated", conversation.id, {"member": _member(target)})
     db.session.commit()
     return target

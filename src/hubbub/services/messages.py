@@ -7,9 +7,11 @@ from sqlalchemy.exc import IntegrityError
 
 from hubbub.models import Conversation, Membership, Message, MessageRevision, User, db, utcnow
 from hubbub.models.conversation import ADMIN, GROUP, OWNER
+from hubbub.services import events
 from hubbub.services.conversations import access_conversation, touch
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
 from hubbub.services.text import clean_body, clean_line
+from hubbub.wire import serialize
 
 BODY_MAX = 4000
 CLIENT_ID_MAX = 64
@@ -59,6 +61,7 @@ def send_message(
     touch(conversation, message)
     # What you wrote yourself is read.
     membership.last_read_message_id = message.id
+    events.record("message.created", conversation.id, serialize.message_payload(message))
     db.session.commit()
     return message, True
 
@@ -99,6 +102,7 @@ def edit_message(user: User, message_id: int, body: str) -> Message:
     )
     message.body = body
     message.edited_at = now
+    events.record("message.edited", message.conversation_id, serialize.message_payload(message))
     db.session.commit()
     return message
 
@@ -117,6 +121,9 @@ def delete_message(user: User, message_id: int) -> Message:
         db.session.execute(delete(MessageRevision).where(MessageRevision.message_id == message.id))
         message.body = None
         message.deleted_at = utcnow()
+        events.record(
+            "message.deleted", message.conversation_id, serialize.message_payload(message)
+        )
         db.session.commit()
     return message
 

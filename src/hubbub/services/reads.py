@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hubbub.models import Message, User, db
+from hubbub.services import events
 from hubbub.services.conversations import Summary, access_conversation, get_conversation
 from hubbub.services.errors import Invalid
 
@@ -18,5 +19,11 @@ def mark_read(user: User, conversation_id: int, message_id: int) -> Summary:
         )
     if membership.last_read_message_id is None or message.id > membership.last_read_message_id:
         membership.last_read_message_id = message.id
+        events.record(
+            "read.updated",
+            conversation.id,
+            {"user_id": user.id, "last_read_message_id": message.id},
+            user_id=user.id,
+        )
         db.session.commit()
     return get_conversation(user, conversation.id)

@@ -1,18 +1,28 @@
-"""Turn models into the answer shapes of api/schemas.py."""
+"""Turn models into the shapes of wire/schemas.py."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from hubbub.api import schemas
-from hubbub.models import ApiToken, Membership, Message, MessageRevision, User
-from hubbub.services.conversations import Summary
+from hubbub.models import ApiToken, Conversation, Membership, Message, MessageRevision, User
+from hubbub.wire import schemas
+
+if TYPE_CHECKING:
+    from hubbub.services.conversations import Summary
 
 
 def dump(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json", exclude_none=False)
+
+
+def message_payload(item: Message) -> dict[str, Any]:
+    return {"message": dump(message(item))}
+
+
+def conversation_payload(conversation: Conversation) -> dict[str, Any]:
+    return {"conversation": dump(conversation_info(conversation))}
 
 
 def public_user(user: User) -> schemas.PublicUser:
@@ -58,6 +68,16 @@ def member(membership: Membership) -> schemas.MemberOut:
         user=public_user(membership.user),
         role=membership.role,  # type: ignore[arg-type]
         joined_at=membership.joined_at,
+    )
+
+
+def conversation_info(conversation: Conversation) -> schemas.ConversationInfo:
+    return schemas.ConversationInfo(
+        id=conversation.id,
+        kind=conversation.kind,  # type: ignore[arg-type]
+        title=conversation.title,
+        created_at=conversation.created_at,
+        members=[member(m) for m in conversation.memberships if m.left_at is None],
     )
 
 

@@ -96,6 +96,16 @@ class MemberEnvelope(Out):
     member: MemberOut
 
 
+class ConversationInfo(Out):
+    """What every member sees of a conversation (events carry this)."""
+
+    id: int
+    kind: Literal["direct", "group"]
+    title: str | None
+    created_at: datetime
+    members: list[MemberOut]
+
+
 class ConversationOut(Out):
     id: int
     kind: Literal["direct", "group"]
@@ -115,3 +125,21 @@ class ConversationEnvelope(Out):
 
 class ConversationList(Out):
     conversations: list[ConversationOut]
+
+
+class EventOut(Out):
+    id: int | None
+    type: str
+    conversation_id: int | None
+    data: dict[str, object]
+
+
+class EventBatch(Out):
+    events: list[EventOut]
+    last_id: int
+
+
+class ResyncOut(Out):
+    type: Literal["resync"]
+    last_id: int
+    error: ErrorDetail

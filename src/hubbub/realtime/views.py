@@ -1,0 +1,131 @@
+"""The live endpoints: long-poll for scripts, WebSocket for browsers, and typing signals."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from flask import current_app, g, request
+from flask.typing import ResponseReturnValue
+from flask_sock import Sock
+from pydantic import Field
+from simple_websocket import ConnectionClosed
+
+from hubbub.api import bp
+from hubbub.api.auth import caller, require_user
+from hubbub.api.docs import endpoint
+from hubbub.api.validation import Query
+from hubbub.models import db
+from hubbub.realtime import presence
+from hubbub.realtime.feed import Feed, Resync
+from hubbub.services import events
+from hubbub.services import presence as signals
+from hubbub.services.errors import Forbidden
+from hubbub.wire import schemas
+
+sock = Sock()
+LONG_POLL_MAX = 60
+
+
+class EventsQuery(Query):
+    after: Annotated[int, Field(ge=0)] | None = None
+    timeout: Annotated[float, Field(ge=0, le=LONG_POLL_MAX)] = 30
+
+
+def _resync(last_id: int) -> dict[str, Any]:
+    return {
+        "type": "resync",
+        "last_id": last_id,
+        "error": {
+            "code": "resync",
+            "message": "Events after that id are no longer kept; reload, then follow from last_id.",
+        },
+    }
+
+
+@bp.get("/events")
+@endpoint(tags=["events"], query=EventsQuery, ok={200: schemas.EventBatch, 410: schemas.ResyncOut})
+def long_poll(params: EventsQuery) -> ResponseReturnValue:
+    """Events after `after`, as soon as there are any, or none after `timeout` seconds."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    user = caller()
+    if params.after is None:
+        return {"events": [], "last_id": events.last_event_id()}
+    try:
+        feed = Feed(app, user.id, params.after)
+    except Resync:
+        return _resync(events.last_event_id()), 410
+    try:
+        deadline = time.monotonic() + params.timeout
+        batch = feed.poll()
+        while not batch and (remaining := deadline - time.monotonic()) > 0:
+            batch = feed.wait(min(remaining, 1.0))
+            batch += feed.poll()
+        return {"events": batch, "last_id": feed.cursor}
+    finally:
+        feed.close()
+
+
+@bp.post("/conversations/<int:conversation_id>/typing")
+@endpoint(tags=["events"], ok={204: None})
+def typing(conversation_id: int) -> ResponseReturnValue:
+    """Tell the other members you are typing; it lapses after 6 seconds."""
+    signals.announce_typing(caller(), conversation_id)
+    return "", 204
+
+
+def _check_stream_handshake() -> None:
+    """Before the upgrade: who is it, and may this page open a stream with its cookie?"""
+    if request.endpoint != "api.stream":
+        return
+    require_user()
+    if g.auth == "session":
+        # A cookie rides along from any site; only our own pages may use it.
+        origin = request.headers.get("Origin")
+        if origin is None or urlsplit(origin).netloc != request.host:
+            raise Forbidden("This stream may only be opened from Hubbub's own pages.")
+
+
+bp.before_request(_check_stream_handshake)
+
+
+@sock.route("/stream", bp=bp)
+def stream(ws: Any) -> None:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    user_id = caller().id
+    after = request.args.get("after", type=int)
+    try:
+        feed = Feed(app, user_id, after)
+    except Resync:
+        ws.send(json.dumps(_resync(events.last_event_id())))
+        ws.close()
+        return
+    heartbeat = float(app.config["HUBBUB_HEARTBEAT_SECONDS"])
+    if presence.opened(app, user_id):
+        signals.announce_presence(user_id, online=True)
+    try:
+        ws.send(
+            json.dumps(
+                {"type": "ready", "last_id": feed.cursor, "online": sorted(presence.online(app))}
+            )
+        )
+        next_ping = time.monotonic() + heartbeat
+        while ws.connected:
+            for event in feed.poll():
+                ws.send(json.dumps(event))
+            if feed.behind:
+                continue
+            for signal in feed.wait(min(1.0, max(0.0, next_ping - time.monotonic()))):
+                ws.send(json.dumps(signal))
+            if time.monotonic() >= next_ping:
+                ws.send(json.dumps({"type": "ping"}))
+                next_ping = time.monotonic() + heartbeat
+    except ConnectionClosed:
+        pass
+    finally:
+        feed.close()
+        if presence.closed(app, user_id):
+            signals.announce_presence(user_id, online=False)
+        db.session.remove()

@@ -1,0 +1,63 @@
+"""One thread per process that notices a grown log even when no wake-up arrived, and prunes it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask
+
+from hubbub.models import db
+from hubbub.realtime.bus import bus_of
+from hubbub.services import events
+
+log = logging.getLogger(__name__)
+PRUNE_EVERY = 3600.0
+
+
+_lock = threading.Lock()
+
+
+def ensure_started(app: Flask) -> None:
+    """Start this process's watcher and bus listener, once, when the first reader arrives."""
+    if app.extensions.get("hubbub.watcher") is not None:
+        return
+    with _lock:
+        if app.extensions.get("hubbub.watcher") is not None:
+            return
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=_watch, args=(app, stop), name="hubbub-watcher", daemon=True
+        )
+        app.extensions["hubbub.watcher"] = (thread, stop)
+        bus_of(app).start()
+        thread.start()
+
+
+def stop(app: Flask) -> None:
+    """Stop the watcher and the bus listener (an app being thrown away, as in tests)."""
+    with _lock:
+        started = app.extensions.pop("hubbub.watcher", None)
+    if started is not None:
+        thread, stopping = started
+        stopping.set()
+        thread.join(timeout=5)
+    bus_of(app).stop()
+
+
+def _watch(app: Flask, stopping: threading.Event) -> None:
+    hub = bus_of(app)
+    interval = float(app.config["HUBBUB_LOG_POLL_SECONDS"])
+    next_prune = 0.0
+    while not stopping.is_set():
+        try:
+            with app.app_context():
+                hub.deliver({"kind": "log", "last_id": events.last_event_id()})
+                if time.monotonic() >= next_prune:
+                    events.prune(app.config["HUBBUB_EVENT_RETENTION"])
+                    next_prune = time.monotonic() + PRUNE_EVERY
+                db.session.remove()
+        except Exception:  # the watcher must outlive a database restart
+            log.exception("watcher: could not read the end of the log")
+        stopping.wait(interval)

@@ -1,0 +1,149 @@
+"""Appending to the event log inside the writer's transaction, and waking readers after commit.
+
+Service actions call record() before they commit. Just before the commit, the pending events
+take consecutive ids from the counter row and are inserted with the rest of the transaction;
+after the commit, the bus is told the new end of the log. The counter row stays locked from
+that update to the commit, so transactions that write events commit in id order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Session
+
+from hubbub.models import Event, EventCounter, MemberSpan, db, utcnow
+
+PENDING = "hubbub.pending_events"
+COMMITTED = "hubbub.committed_event_id"
+COUNTER_ROW = 1
+
+
+@dataclass
+class Pending:
+    type: str
+    conversation_id: int
+    data: dict[str, Any]
+    user_id: int | None = None
+    opens: list[int] = field(default_factory=list)
+    closes: list[int] = field(default_factory=list)
+
+
+def record(
+    type: str,
+    conversation_id: int,
+    data: dict[str, Any],
+    *,
+    user_id: int | None = None,
+    opens: Iterable[int] = (),
+    closes: Iterable[int] = (),
+) -> None:
+    """Queue an event for this transaction.
+
+    `opens` are users who start seeing the conversation at this event (it included);
+    `closes` are users who stop seeing it after this event (it included). `user_id` makes the
+    event visible to that member alone.
+    """
+    db.session.info.setdefault(PENDING, []).append(
+        Pending(type, conversation_id, data, user_id, list(opens), list(closes))
+    )
+
+
+def last_event_id() -> int:
+    """The id of the newest committed event (0 for an empty log)."""
+    value = db.session.scalar(select(EventCounter.last_id).where(EventCounter.id == COUNTER_ROW))
+    return int(value or 0)
+
+
+def pruned_through() -> int:
+    """Cursors below this id point into what retention has deleted."""
+    value = db.session.scalar(
+        select(EventCounter.pruned_through).where(EventCounter.id == COUNTER_ROW)
+    )
+    return int(value or 0)
+
+
+def prune(retention: timedelta) -> int:
+    """Delete events older than retention; cursors before them get a resync answer."""
+    cutoff = utcnow() - retention
+    highest = db.session.scalar(select(func.max(Event.id)).where(Event.created_at < cutoff))
+    if highest is None:
+        return 0
+    result = db.session.execute(delete(Event).where(Event.id <= highest))
+    deleted = getattr(result, "rowcount", 0)
+    db.session.execute(
+        update(EventCounter)
+        .where(EventCounter.id == COUNTER_ROW, EventCounter.pruned_through < highest)
+        .values(pruned_through=highest)
+    )
+    db.session.commit()
+    return int(deleted or 0)
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    pending: list[Pending] | None = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    session.flush()
+    last = session.execute(
+        update(EventCounter)
+        .where(EventCounter.id == COUNTER_ROW)
+        .values(last_id=EventCounter.last_id + len(pending))
+        .returning(EventCounter.last_id)
+    ).scalar_one()
+    first = last - len(pending) + 1
+    now = utcnow()
+    rows = []
+    for event_id, item in enumerate(pending, start=first):
+        rows.append(
+            {
+                "id": event_id,
+                "type": item.type,
+                "conversation_id": item.conversation_id,
+                "user_id": item.user_id,
+                "data": json.dumps(item.data, separators=(",", ":")),
+                "created_at": now,
+            }
+        )
+        for user_id in item.closes:
+            session.execute(
+                update(MemberSpan)
+                .where(
+                    MemberSpan.conversation_id == item.conversation_id,
+                    MemberSpan.user_id == user_id,
+                    MemberSpan.last_event_id.is_(None),
+                )
+                .values(last_event_id=event_id)
+            )
+        for user_id in item.opens:
+            session.add(
+                MemberSpan(
+                    conversation_id=item.conversation_id, user_id=user_id, first_event_id=event_id
+                )
+            )
+    session.execute(insert(Event), rows)
+    session.flush()
+    session.info[COMMITTED] = last
+
+
+@orm_event.listens_for(Session, "after_commit")
+def _wake_readers(session: Session) -> None:
+    last = session.info.pop(COMMITTED, None)
+    if last is not None and has_app_context():
+        from hubbub.realtime.bus import bus_of
+
+        bus_of(current_app).publish({"kind": "log", "last_id": last})
+
+
+@orm_event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(PENDING, None)
+    session.info.pop(COMMITTED, None)

@@ -1,0 +1,61 @@
+"""Presence and typing: ephemeral signals that go over the bus and never into the log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from hubbub.models import Membership, User, db, utcnow
+from hubbub.realtime.bus import bus_of
+from hubbub.services.conversations import access_conversation
+
+TYPING_EXPIRES = 6
+
+
+def _conversation_ids(user_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(Membership.conversation_id).where(
+                Membership.user_id == user_id, Membership.left_at.is_(None)
+            )
+        )
+    )
+
+
+def announce_typing(user: User, conversation_id: int) -> None:
+    """Tell the other members that user is typing; it lapses after TYPING_EXPIRES seconds."""
+    conversation, _ = access_conversation(user, conversation_id)
+    bus_of(current_app).publish(
+        {
+            "kind": "typing",
+            "conversation_id": conversation.id,
+            "user_id": user.id,
+            "data": {
+                "user": {"id": user.id, "username": user.username},
+                "expires_in": TYPING_EXPIRES,
+            },
+        }
+    )
+
+
+def announce_presence(user_id: int, online: bool) -> None:
+    """Tell the people who share a conversation with user_id that they came or went.
+
+    Going offline keeps the time on the user as last seen.
+    """
+    data: dict[str, Any] = {"user_id": user_id, "status": "online" if online else "offline"}
+    if not online:
+        now = utcnow()
+        db.session.execute(update(User).where(User.id == user_id).values(last_seen_at=now))
+        db.session.commit()
+        data["last_seen_at"] = now.isoformat().replace("+00:00", "Z")
+    bus_of(current_app).publish(
+        {
+            "kind": "presence",
+            "user_id": user_id,
+            "conversation_ids": _conversation_ids(user_id),
+            "data": data,
+        }
+    )
