@@ -22,6 +22,8 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     # Set for events only one member may see (their own read marker).
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The message an event carries, so that deleting it can erase its body here too.
+    message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     data: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 

@@ -32,6 +32,7 @@ class Pending:
     conversation_id: int
     data: dict[str, Any]
     user_id: int | None = None
+    message_id: int | None = None
     opens: list[int] = field(default_factory=list)
     closes: list[int] = field(default_factory=list)
 
@@ -42,6 +43,7 @@ def record(
     data: dict[str, Any],
     *,
     user_id: int | None = None,
+    message_id: int | None = None,
     opens: Iterable[int] = (),
     closes: Iterable[int] = (),
 ) -> None:
@@ -49,10 +51,23 @@ def record(
 
     `opens` are users who start seeing the conversation at this event (it included);
     `closes` are users who stop seeing it after this event (it included). `user_id` makes the
-    event visible to that member alone.
+    event visible to that member alone. `message_id` names the message whose body the event
+    carries, for erase_message_bodies().
     """
     db.session.info.setdefault(PENDING, []).append(
-        Pending(type, conversation_id, data, user_id, list(opens), list(closes))
+        Pending(type, conversation_id, data, user_id, message_id, list(opens), list(closes))
+    )
+
+
+def erase_message_bodies(message_id: int, tombstone: dict[str, Any]) -> None:
+    """Replace what earlier events say of a deleted message with its tombstone.
+
+    Deleting a message erases its body everywhere, and the log is no exception.
+    """
+    db.session.execute(
+        update(Event)
+        .where(Event.message_id == message_id)
+        .values(data=json.dumps(tombstone, separators=(",", ":")))
     )
 
 
@@ -109,6 +124,7 @@ def _append_pending(session: Session) -> None:
                 "type": item.type,
                 "conversation_id": item.conversation_id,
                 "user_id": item.user_id,
+                "message_id": item.message_id,
                 "data": json.dumps(item.data, separators=(",", ":")),
                 "created_at": now,
             }

@@ -61,7 +61,12 @@ def send_message(
     touch(conversation, message)
     # What you wrote yourself is read.
     membership.last_read_message_id = message.id
-    events.record("message.created", conversation.id, serialize.message_payload(message))
+    events.record(
+        "message.created",
+        conversation.id,
+        serialize.message_payload(message),
+        message_id=message.id,
+    )
     db.session.commit()
     return message, True
 
@@ -102,7 +107,12 @@ def edit_message(user: User, message_id: int, body: str) -> Message:
     )
     message.body = body
     message.edited_at = now
-    events.record("message.edited", message.conversation_id, serialize.message_payload(message))
+    events.record(
+        "message.edited",
+        message.conversation_id,
+        serialize.message_payload(message),
+        message_id=message.id,
+    )
     db.session.commit()
     return message
 
@@ -121,9 +131,9 @@ def delete_message(user: User, message_id: int) -> Message:
         db.session.execute(delete(MessageRevision).where(MessageRevision.message_id == message.id))
         message.body = None
         message.deleted_at = utcnow()
-        events.record(
-            "message.deleted", message.conversation_id, serialize.message_payload(message)
-        )
+        tombstone = serialize.message_payload(message)
+        events.erase_message_bodies(message.id, tombstone)
+        events.record("message.deleted", message.conversation_id, tombstone)
         db.session.commit()
     return message
 

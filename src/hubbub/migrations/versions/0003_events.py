@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("conversation_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("message_id", sa.BigInteger(), nullable=True),
         sa.Column("data", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -47,6 +48,7 @@ def upgrade() -> None:
             "ix_events_conversation_id_id", ["conversation_id", "id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_events_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_events_message_id"), ["message_id"], unique=False)
 
     op.create_table(
         "member_spans",
@@ -95,6 +97,7 @@ def downgrade() -> None:
 
     op.drop_table("member_spans")
     with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_events_message_id"))
         batch_op.drop_index(batch_op.f("ix_events_created_at"))
         batch_op.drop_index("ix_events_conversation_id_id")
 
