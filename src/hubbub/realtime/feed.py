@@ -18,7 +18,7 @@ EPHEMERAL = {"typing", "presence"}
 
 
 class Resync(Exception):
-    """The cursor points before what the log still keeps."""
+    """The cursor points outside what the log holds."""
 
 
 class Feed:
@@ -27,7 +27,9 @@ class Feed:
         self.user_id = user_id
         self._subscription = bus_of(app).subscribe()
         end = events.last_event_id()
-        if after is not None and after < events.pruned_through():
+        # Before what retention kept, or past the end (a log restored from an older backup):
+        # either way the client's view cannot be continued from here.
+        if after is not None and not events.pruned_through() <= after <= end:
             self.close()
             raise Resync
         self.cursor = end if after is None else after
