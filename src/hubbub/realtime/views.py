@@ -22,7 +22,7 @@ from hubbub.realtime import presence
 from hubbub.realtime.feed import Feed, Resync
 from hubbub.services import events
 from hubbub.services import presence as signals
-from hubbub.services.errors import Forbidden
+from hubbub.services.errors import Forbidden, Invalid
 from hubbub.wire import schemas
 
 sock = Sock()
@@ -81,6 +81,9 @@ def _check_stream_handshake() -> None:
     if request.endpoint != "api.stream":
         return
     require_user()
+    after = request.args.get("after")
+    if after is not None and not after.isdigit():
+        raise Invalid("Bad cursor.", fields={"after": "Give the id of the last event you saw."})
     if g.auth == "session":
         # A cookie rides along from any site; only our own pages may use it.
         origin = request.headers.get("Origin")
@@ -105,12 +108,11 @@ def stream(ws: Any) -> None:
     heartbeat = float(app.config["HUBBUB_HEARTBEAT_SECONDS"])
     if presence.opened(app, user_id):
         signals.announce_presence(user_id, online=True)
+    online = signals.online_among_contacts(user_id, presence.online(app))
+    # An idle stream must not hold a database connection.
+    db.session.remove()
     try:
-        ws.send(
-            json.dumps(
-                {"type": "ready", "last_id": feed.cursor, "online": sorted(presence.online(app))}
-            )
-        )
+        ws.send(json.dumps({"type": "ready", "last_id": feed.cursor, "online": online}))
         next_ping = time.monotonic() + heartbeat
         while ws.connected:
             for event in feed.poll():

@@ -24,6 +24,23 @@ def _conversation_ids(user_id: int) -> list[int]:
     )
 
 
+def online_among_contacts(user_id: int, online: set[int]) -> list[int]:
+    """Which of the online users share a conversation with user_id (and user_id itself)."""
+    if not online:
+        return []
+    mine = _conversation_ids(user_id)
+    contacts = set(
+        db.session.scalars(
+            select(Membership.user_id).where(
+                Membership.conversation_id.in_(mine),
+                Membership.left_at.is_(None),
+                Membership.user_id.in_(online),
+            )
+        )
+    )
+    return sorted(contacts | ({user_id} & online))
+
+
 def announce_typing(user: User, conversation_id: int) -> None:
     """Tell the other members that user is typing; it lapses after TYPING_EXPIRES seconds."""
     conversation, _ = access_conversation(user, conversation_id)
