@@ -2,6 +2,8 @@
 PYTHON ?= python3
 PORT ?= 5000
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+# The tests run in parallel, one process per core; `make test PYTEST_ARGS=` runs them serially.
+PYTEST_ARGS ?= -n auto
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app hubbub
