@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ from hubbub.services import presence as signals
 from hubbub.services.errors import Forbidden, Invalid
 from hubbub.wire import schemas
 
+log = logging.getLogger(__name__)
 sock = Sock()
 LONG_POLL_MAX = 60
 
@@ -126,6 +128,10 @@ def stream(ws: Any) -> None:
                 next_ping = time.monotonic() + heartbeat
     except ConnectionClosed:
         pass
+    except Exception:
+        # The socket is upgraded: an error page would only garble it. Say "server error".
+        log.exception("stream for user %s failed", user_id)
+        ws.close(reason=1011)
     finally:
         feed.close()
         if presence.closed(app, user_id):

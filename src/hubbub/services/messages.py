@@ -46,6 +46,11 @@ def send_message(
         earlier = _by_client_id(user, client_id)
         if earlier is not None:
             return _same_conversation(earlier, conversation), False
+    # Hold the conversation's row until commit, so that its messages take their ids in commit
+    # order: a reader paging with ?after= never finds an older id appear behind a newer one.
+    db.session.execute(
+        select(Conversation.id).where(Conversation.id == conversation.id).with_for_update()
+    )
     message = Message(
         conversation_id=conversation.id, sender_id=user.id, body=body, client_id=client_id
     )
