@@ -88,7 +88,7 @@ def assert_error(response: TestResponse, status: int, code: str | None = None) -
     body = response.get_json()
     assert set(body) == {"error"}
     error: dict[str, Any] = body["error"]
-    assert {"code", "message"} <= set(error)
+    assert {"code", "message"} <= set(error) <= {"code", "message", "fields"}
     assert isinstance(error["code"], str) and error["code"]
     assert isinstance(error["message"], str) and error["message"]
     if code is not None:

@@ -9,29 +9,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from hubbub.models import User
+from tests.api.chat import assert_error
 from tests.support import PASSWORD, bearer, count, login
 
 MakeUser = Callable[..., User]
 ACCOUNTS = "/api/v1/accounts"
 VALID = {"username": "ana", "email": "ana@example.com", "password": PASSWORD}
-
-
-def assert_error(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
-    """Check the one JSON error shape and return its error object."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.is_json
-    body = response.get_json()
-    assert set(body) == {"error"}
-    error: dict[str, Any] = body["error"]
-    assert set(error) <= {"code", "message", "fields"}
-    assert isinstance(error["code"], str) and error["code"]
-    assert isinstance(error["message"], str) and error["message"]
-    if code is not None:
-        assert error["code"] == code
-    return error
 
 
 def test_create_account_answers_201_with_the_private_user(app: Flask, client: FlaskClient) -> None:

@@ -13,26 +13,12 @@ from sqlalchemy import update
 from werkzeug.test import TestResponse
 
 from hubbub.models import ApiToken, User, db
+from tests.api.chat import assert_error
 from tests.support import PASSWORD, bearer, count, csrf_token, login
 
 MakeUser = Callable[..., User]
 TOKENS = "/api/v1/tokens"
 ME = "/api/v1/me"
-
-
-def assert_error(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
-    """Check the one JSON error shape and return its error object."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.is_json
-    body = response.get_json()
-    assert set(body) == {"error"}
-    error: dict[str, Any] = body["error"]
-    assert set(error) <= {"code", "message", "fields"}
-    assert isinstance(error["code"], str) and error["code"]
-    assert isinstance(error["message"], str) and error["message"]
-    if code is not None:
-        assert error["code"] == code
-    return error
 
 
 def create(client: FlaskClient, login_as: str = "ana", name: str | None = "laptop") -> Any:
