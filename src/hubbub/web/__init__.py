@@ -1,12 +1,19 @@
-"""Server-rendered pages: home and dashboard."""
+"""Server-rendered pages: home, and the chat (dashboard and one conversation)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+
+from hubbub.api.auth import reject_impossible_ids
+from hubbub.services import conversations
 
 bp = Blueprint("web", __name__)
+bp.before_request(reject_impossible_ids)
 
 
 @bp.get("/")
@@ -16,7 +23,32 @@ def home() -> ResponseReturnValue:
     return render_template("web/home.html")
 
 
+def _chat_settings(conversation_id: int | None) -> dict[str, Any]:
+    """What the chat's scripts need, handed over in one data attribute."""
+    return {
+        "me": {"id": current_user.id, "username": current_user.username},
+        "csrf_token": generate_csrf(),
+        "api": url_for("api.list_conversations").removesuffix("/conversations"),
+        "stream": url_for("api.stream"),
+        "dashboard": url_for("web.dashboard"),
+        "conversation_url": url_for("web.conversation", conversation_id=0).removesuffix("0"),
+        "conversation_id": conversation_id,
+    }
+
+
 @bp.get("/dashboard")
 @login_required
 def dashboard() -> ResponseReturnValue:
-    return render_template("web/dashboard.html", conversations=[])
+    return render_template("web/chat.html", settings=_chat_settings(None), conversation_id=None)
+
+
+@bp.get("/c/<int:conversation_id>")
+@login_required
+def conversation(conversation_id: int) -> ResponseReturnValue:
+    # Members only; everyone else gets the same "not found" as a missing id.
+    conversations.access_conversation(current_user._get_current_object(), conversation_id)
+    return render_template(
+        "web/chat.html",
+        settings=_chat_settings(conversation_id),
+        conversation_id=conversation_id,
+    )

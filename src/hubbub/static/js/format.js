@@ -1,0 +1,75 @@
+// Readable names and times, and small DOM helpers that always insert user text as text.
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+const dayFormat = new Intl.DateTimeFormat(undefined, {
+  weekday: "long", month: "long", day: "numeric",
+});
+const yearDayFormat = new Intl.DateTimeFormat(undefined, {
+  year: "numeric", month: "long", day: "numeric",
+});
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+const shortDayFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+
+function startOfDay(date) {
+  return new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime();
+}
+
+export function dayKey(iso) {
+  return startOfDay(new Date(iso));
+}
+
+export function dayLabel(iso) {
+  const date = new Date(iso);
+  const days = Math.round((startOfDay(new Date()) - startOfDay(date)) / 86400000);
+  if (days === 0) return "Today";
+  if (days === 1) return "Yesterday";
+  if (date.getFullYear() === new Date().getFullYear()) return dayFormat.format(date);
+  return yearDayFormat.format(date);
+}
+
+export function clock(iso) {
+  return timeFormat.format(new Date(iso));
+}
+
+export function fullTime(iso) {
+  return fullFormat.format(new Date(iso));
+}
+
+// For a conversation list: the time today, else the day.
+export function shortTime(iso) {
+  const date = new Date(iso);
+  if (startOfDay(date) === startOfDay(new Date())) return timeFormat.format(date);
+  return shortDayFormat.format(date);
+}
+
+// A DM is named after the other person; a group by its title.
+export function conversationName(conversation, me) {
+  if (conversation.kind === "group") return conversation.title || "Untitled group";
+  const other = conversation.members.find((m) => m.user.id !== me.id);
+  return other ? other.user.username : me.username;
+}
+
+export function otherMember(conversation, me) {
+  if (conversation.kind !== "direct") return null;
+  const other = conversation.members.find((m) => m.user.id !== me.id);
+  return other ? other.user : null;
+}
+
+// el("li", {class: "x", "aria-label": "y"}, child, "text") — strings become text nodes.
+export function el(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+export function plural(count, one, many) {
+  return `${count} ${count === 1 ? one : many}`;
+}

@@ -1,0 +1,70 @@
+// The live stream: one WebSocket that reconnects by itself and resumes after the last event.
+
+const RETRY_DELAYS = [500, 1000, 2000, 4000];
+
+export class Stream {
+  constructor(url, { onEvent, onReady, onStatus, onResync }) {
+    this.url = url;
+    this.onEvent = onEvent;
+    this.onReady = onReady;
+    this.onStatus = onStatus;
+    this.onResync = onResync;
+    this.lastId = null;
+    this.failures = 0;
+    this.socket = null;
+    this.closed = false;
+    this.wasLive = false;
+  }
+
+  start() {
+    this.connect();
+    // A laptop that wakes up or a phone back on the network should not wait for a timer.
+    window.addEventListener("online", () => this.reconnectNow());
+  }
+
+  connect() {
+    const url = new URL(this.url, window.location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    if (this.lastId !== null) url.searchParams.set("after", String(this.lastId));
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    socket.addEventListener("message", (message) => this.receive(JSON.parse(message.data)));
+    socket.addEventListener("close", () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (this.closed) return;
+      this.onStatus(this.wasLive ? "lost" : "connecting");
+      const delay = RETRY_DELAYS[Math.min(this.failures, RETRY_DELAYS.length - 1)];
+      this.failures += 1;
+      this.timer = window.setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  reconnectNow() {
+    if (this.socket || this.closed) return;
+    window.clearTimeout(this.timer);
+    this.connect();
+  }
+
+  receive(frame) {
+    if (frame.type === "ready") {
+      const resumed = this.lastId !== null;
+      this.lastId = frame.last_id;
+      this.failures = 0;
+      this.onStatus(this.wasLive ? "back" : "live");
+      this.wasLive = true;
+      this.onReady(frame, resumed);
+    } else if (frame.type === "resync") {
+      this.closed = true;
+      this.onResync();
+    } else if (frame.type === "ping") {
+      // Keeps proxies from closing an idle connection; nothing to do.
+    } else {
+      if (frame.id !== undefined) {
+        if (this.lastId !== null && frame.id <= this.lastId) return;
+        this.lastId = frame.id;
+      }
+      this.onEvent(frame);
+    }
+  }
+}
