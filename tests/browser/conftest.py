@@ -15,10 +15,11 @@ from playwright.sync_api import (
     Error,
     Page,
     Response,
+    expect,
     sync_playwright,
 )
 
-from tests.support import unavailable
+from tests.support import PASSWORD, unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -124,3 +125,35 @@ def open_tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Calla
             tab.page.screenshot(path=ARTIFACTS / f"{name}{suffix}.png", full_page=True)
         finally:
             tab.page.context.close()
+
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture
+def sign_in(
+    open_tab: Callable[..., Tab], live_server: str, make_user: Callable[..., Any]
+) -> Callable[..., Tab]:
+    """A new user, logged in through the form in their own browser context, on the dashboard."""
+
+    def factory(
+        username: str,
+        *,
+        viewport: dict[str, int] | None = None,
+        color_scheme: str = "light",
+        label: str | None = None,
+    ) -> Tab:
+        make_user(username)
+        tab = open_tab(
+            label or username, viewport=viewport or DESKTOP, color_scheme=color_scheme
+        )
+        page = tab.page
+        page.goto(f"{live_server}/login")
+        page.get_by_label("Username or email").fill(username)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page).to_have_url(f"{live_server}/dashboard")
+        return tab
+
+    return factory

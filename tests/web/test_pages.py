@@ -10,9 +10,11 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from hubbub.models import User
+from hubbub.models import User, db
+from hubbub.services import conversations
 from hubbub.services.accounts import BAD_CREDENTIALS
 from tests.support import PASSWORD, count, csrf_token, login, logout, register
 
@@ -518,6 +520,10 @@ def rendered_pages(app: Flask, make_user: Callable[..., User]) -> dict[str, Test
     login(member)
     pages["/dashboard"] = member.get("/dashboard")
     pages["/settings/password"] = member.get("/settings/password")
+    with app.app_context():
+        ana = db.session.scalars(select(User).where(User.username == "ana")).one()
+        conversation, _ = conversations.open_direct(ana, make_user("bob").id)
+        pages["/c/<id>"] = member.get(f"/c/{conversation.id}")
     return pages
 
 

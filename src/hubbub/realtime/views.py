@@ -108,12 +108,13 @@ def stream(ws: Any) -> None:
         ws.close()
         return
     heartbeat = float(app.config["HUBBUB_HEARTBEAT_SECONDS"])
-    if presence.opened(app, user_id):
-        signals.announce_presence(user_id, online=True)
-    online = signals.online_among_contacts(user_id, presence.online(app))
-    # An idle stream must not hold a database connection.
-    db.session.remove()
     try:
+        # Counted first thing inside the try, so the finally always uncounts it.
+        if presence.opened(app, user_id):
+            signals.announce_presence(user_id, online=True)
+        online = signals.online_among_contacts(user_id, presence.online(app))
+        # An idle stream must not hold a database connection.
+        db.session.remove()
         ws.send(json.dumps({"type": "ready", "last_id": feed.cursor, "online": online}))
         next_ping = time.monotonic() + heartbeat
         while ws.connected:

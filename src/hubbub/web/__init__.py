@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -29,7 +30,8 @@ def _chat_settings(conversation_id: int | None) -> dict[str, Any]:
         "me": {"id": current_user.id, "username": current_user.username},
         "csrf_token": generate_csrf(),
         "api": url_for("api.list_conversations").removesuffix("/conversations"),
-        "stream": url_for("api.stream"),
+        # flask-sock answers with a ws:// address; the page picks ws or wss from its own.
+        "stream": urlsplit(url_for("api.stream")).path,
         "dashboard": url_for("web.dashboard"),
         "conversation_url": url_for("web.conversation", conversation_id=0).removesuffix("0"),
         "conversation_id": conversation_id,

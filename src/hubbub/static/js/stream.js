@@ -24,7 +24,7 @@ export class Stream {
 
   connect() {
     const url = new URL(this.url, window.location.href);
-    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
     if (this.lastId !== null) url.searchParams.set("after", String(this.lastId));
     const socket = new WebSocket(url);
     this.socket = socket;
