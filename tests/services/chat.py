@@ -108,12 +108,18 @@ def race(app: Flask, threads: int, user_id: int, act: Callable[[User], T]) -> li
     A barrier releases every thread together once each has its user loaded, so the calls
     overlap as closely as the machine allows. Any exception in a thread fails the caller.
     """
+    return race_each(app, [user_id] * threads, act)
+
+
+def race_each(app: Flask, user_ids: list[int], act: Callable[[User], T]) -> list[T]:
+    """Like race(), with one thread per user id given; results in no particular order."""
+    threads = len(user_ids)
     barrier = threading.Barrier(threads)
     results: list[T] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
 
-    def worker() -> None:
+    def worker(user_id: int) -> None:
         try:
             with app.app_context():
                 user = as_user(user_id)
@@ -126,7 +132,7 @@ def race(app: Flask, threads: int, user_id: int, act: Callable[[User], T]) -> li
             with lock:
                 errors.append(error)
 
-    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    workers = [threading.Thread(target=worker, args=(user_id,)) for user_id in user_ids]
     for thread in workers:
         thread.start()
     for thread in workers:

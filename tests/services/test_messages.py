@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, func, inspect, select
 
 from hubbub.models import Conversation, Message, MessageRevision, User, db
 from hubbub.models.conversation import ADMIN, OWNER
-from hubbub.services import messages
+from hubbub.services import messages, reads
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.services.chat import (
     as_user,
@@ -21,6 +21,7 @@ from tests.services.chat import (
     people,
     post,
     race,
+    race_each,
     rows,
     set_role,
 )
@@ -463,3 +464,29 @@ def page_query(user: User, conversation_id: int, before: int) -> tuple[str, Any]
     pages = [(sql, params) for sql, params in seen if "FROM messages" in sql and "LIMIT" in sql]
     assert len(pages) == 1, seen
     return pages[0]
+
+
+def test_sending_and_marking_read_at_once_never_deadlock(app: Flask, make_user: MakeUser) -> None:
+    """A send holds the conversation's row until commit, a read marker takes the event counter
+    first and then needs the same row for its event's foreign key: the two must not deadlock."""
+    ana, ben = people(make_user, "ana", "ben")
+    direct = new_direct(app, ana, ben)
+    first = post(app, ana, direct, "start")
+    rounds = 60
+
+    def act(user: User) -> int:
+        done = 0
+        for i in range(rounds):
+            if user.id == ana:
+                messages.send_message(user, direct, f"message {i}")
+            else:
+                # Up to the newest message, so that the marker moves and writes an event.
+                newest = db.session.scalar(select(func.max(Message.id)))
+                reads.mark_read(user, direct, newest or first)
+            done += 1
+        return done
+
+    results = race_each(app, [ana, ben], act)
+
+    assert results == [rounds, rounds]
+    assert count(app, Message) == rounds + 1

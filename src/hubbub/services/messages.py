@@ -48,8 +48,12 @@ def send_message(
             return _same_conversation(earlier, conversation), False
     # Hold the conversation's row until commit, so that its messages take their ids in commit
     # order: a reader paging with ?after= never finds an older id appear behind a newer one.
+    # FOR NO KEY UPDATE, not FOR UPDATE: an event written meanwhile (which holds the event
+    # counter) only needs a key-share lock on this row, and must get it, or the two deadlock.
     db.session.execute(
-        select(Conversation.id).where(Conversation.id == conversation.id).with_for_update()
+        select(Conversation.id)
+        .where(Conversation.id == conversation.id)
+        .with_for_update(key_share=True)
     )
     message = Message(
         conversation_id=conversation.id, sender_id=user.id, body=body, client_id=client_id
