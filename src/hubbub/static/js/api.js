@@ -60,6 +60,10 @@ export function path(strings, ...values) {
 
 // What to tell a person about a failed call.
 export function describe(error) {
-  if (error instanceof ApiError) return error.message;
+  if (error instanceof ApiError) {
+    // "That message is too long." says what; the field's detail says by how much.
+    const details = Object.values(error.fields).filter((text) => typeof text === "string");
+    return [error.message, ...details].join(" ");
+  }
   return "Hubbub cannot be reached. Check your connection and try again.";
 }

@@ -449,7 +449,7 @@ export class Chat {
         this.placePending(clientId);
         this.decorate();
         this.input.value = pending.body;
-        this.showComposerError(error.message);
+        this.showComposerError(describe(error));
         return;
       }
       if (!this.pending.has(clientId)) return; // the stream confirmed it meanwhile
