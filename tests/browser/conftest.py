@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
@@ -19,6 +20,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.realtime.live import wait_for_request_threads
 from tests.support import PASSWORD, unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -98,8 +100,17 @@ class Tab:
 
 
 @pytest.fixture
-def open_tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callable[..., Tab]]:
-    """Open pages in fresh contexts; each one's final state is saved to test-artifacts/."""
+def open_tab(
+    browser: Browser,
+    request: pytest.FixtureRequest,
+    make_app: Callable[..., Flask],
+    serve: Callable[[Flask], str],
+) -> Iterator[Callable[..., Tab]]:
+    """Open pages in fresh contexts; each one's final state is saved to test-artifacts/.
+
+    It depends on the apps and servers so that its pages close first: a closed page's stream
+    still writes "last seen" on its way out, and must find its app and database there.
+    """
     tabs: list[Tab] = []
 
     def factory(label: str = "", **context_options: Any) -> Tab:
@@ -125,6 +136,7 @@ def open_tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Calla
             tab.page.screenshot(path=ARTIFACTS / f"{name}{suffix}.png", full_page=True)
         finally:
             tab.page.context.close()
+    wait_for_request_threads()
 
 
 DESKTOP = {"width": 1280, "height": 800}

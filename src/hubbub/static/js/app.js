@@ -25,6 +25,10 @@ const app = {
 };
 
 wireDialogs();
+// Earlier versions leave the page with their dialog: a message deleted later takes them along.
+document.getElementById("revisions-dialog").addEventListener("close", () => {
+  document.getElementById("revisions-list").replaceChildren();
+});
 const sidebar = new Sidebar(app);
 const groupSettings = new GroupSettings(app);
 const confirmDialog = document.getElementById("confirm-dialog");

@@ -330,8 +330,11 @@ export class Chat {
       case "message.deleted":
         if (this.items.has(data.message.id)) this.upsert(data.message);
         break;
-      case "conversation.updated":
       case "member.added":
+        if (data.member.user.id === this.app.me.id) this.rejoined();
+        else this.reloadDetails();
+        break;
+      case "conversation.updated":
       case "member.updated":
         this.reloadDetails();
         break;
@@ -355,6 +358,32 @@ export class Chat {
       if (this.myRole() !== role) this.renderAll(); // which Delete buttons show depends on it
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) this.leftConversation();
+    }
+  }
+
+  // Added back while the page was open: the page is a member's page again.
+  rejoined() {
+    this.member = true;
+    this.form.hidden = false;
+    document.getElementById("left-notice").hidden = true;
+    this.reloadDetails();
+    this.catchUp();
+  }
+
+  // Messages written while this page could not see them (a member removed, then added back).
+  async catchUp() {
+    let more = true;
+    while (more) {
+      const newest = Math.max(0, ...this.items.keys());
+      let page;
+      try {
+        page = await this.app.api.get(
+          path`/conversations/${this.id}/messages?after=${newest}&limit=100`);
+      } catch {
+        return;
+      }
+      for (const message of page.messages) this.upsert(message);
+      more = page.has_more && page.messages.length > 0;
     }
   }
 
@@ -389,8 +418,12 @@ export class Chat {
     if (this.typingLine.textContent !== text) this.typingLine.textContent = text;
   }
 
+  // Said once by screen readers; cleared after, so that no text (a message deleted since,
+  // say) lingers in the page.
   announce(text) {
     this.announcer.textContent = text;
+    window.clearTimeout(this.announceTimer);
+    this.announceTimer = window.setTimeout(() => { this.announcer.textContent = ""; }, 5000);
   }
 
   // ---- reading ---------------------------------------------------------------------------

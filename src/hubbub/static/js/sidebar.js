@@ -19,12 +19,14 @@ export class Sidebar {
 
   // The list is small and the server knows the unread counts: ask again after changes.
   async refresh() {
+    const asked = (this.asked = (this.asked || 0) + 1);
     let answer;
     try {
       answer = await this.app.api.get("/conversations");
     } catch {
       return; // the stream's banner already says when the server is away
     }
+    if (asked !== this.asked) return; // a newer answer is on its way
     this.conversations = answer.conversations;
     this.render();
   }
