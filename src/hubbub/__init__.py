@@ -41,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     app.session_interface = DatabaseSessionInterface()
 
-    from hubbub import api, auth, errors, security, web
+    from hubbub import api, auth, cli, errors, security, web
     from hubbub.realtime import bus, views
 
     bus.init_app(app)
@@ -51,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     errors.register(app)
     security.register(app)
+    cli.register(app)
     return app
 
 

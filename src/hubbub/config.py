@@ -82,4 +82,7 @@ DEFAULTS: dict[str, Any] = {
     # often, so a lost wake-up delays an event by at most that much.
     "HUBBUB_HEARTBEAT_SECONDS": 25.0,
     "HUBBUB_LOG_POLL_SECONDS": 1.0,
+    # Each process checks this often whether its open streams' sessions and tokens still
+    # hold; a logout or revocation ends them within this plus one log poll.
+    "HUBBUB_ACCESS_CHECK_SECONDS": 2.0,
 }

@@ -8,7 +8,9 @@ from flask_login import current_user
 from hubbub.extensions import csrf
 from hubbub.models import User
 from hubbub.services import conversations, members, messages, tokens
+from hubbub.services.access import SESSION, TOKEN, Credential
 from hubbub.services.errors import NotFound, Unauthenticated
+from hubbub.sessions import current_server_session, token_hash
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Ids are 32-bit columns; a larger one in a path names nothing, whatever the database says.
@@ -29,21 +31,31 @@ def reject_impossible_ids() -> None:
 
 def authenticate_request() -> None:
     """Set g.user and g.auth ("token", "session" or None) before every API view."""
-    g.user, g.auth = None, None
+    g.user, g.auth, g.credential = None, None, None
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, secret = header.partition(" ")
-        user = tokens.user_for_token(secret.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
+        found = tokens.token_for_secret(secret.strip()) if scheme.lower() == "bearer" else None
+        if found is None:
             raise Unauthenticated(
                 "The Authorization header must be 'Bearer <token>' with a valid token.",
                 code="invalid_token",
             )
+        token, user = found
         g.user, g.auth = user, "token"
+        g.credential = Credential(TOKEN, str(token.id), user.id)
     elif current_user.is_authenticated:
         if request.method not in SAFE_METHODS:
             csrf.protect()
         g.user, g.auth = current_user._get_current_object(), "session"
+        cookie = current_server_session().token or ""
+        g.credential = Credential(SESSION, token_hash(cookie), g.user.id)
+
+
+def credential() -> Credential:
+    """What the caller was let in with (call after require_user)."""
+    found: Credential = g.credential
+    return found
 
 
 def require_user() -> User:

@@ -15,20 +15,23 @@ from pydantic import Field
 from simple_websocket import ConnectionClosed
 
 from hubbub.api import bp
-from hubbub.api.auth import caller, require_user
+from hubbub.api.auth import caller, credential, require_user
 from hubbub.api.docs import endpoint
 from hubbub.api.validation import Query
 from hubbub.models import db
-from hubbub.realtime import presence
+from hubbub.realtime import access, presence
 from hubbub.realtime.feed import Feed, Resync
 from hubbub.services import events
 from hubbub.services import presence as signals
-from hubbub.services.errors import Forbidden, Invalid
+from hubbub.services.errors import Forbidden, Invalid, Unauthenticated
 from hubbub.wire import schemas
 
 log = logging.getLogger(__name__)
 sock = Sock()
 LONG_POLL_MAX = 60
+# A stream whose session or token was revoked closes with this code (RFC 6455: policy).
+POLICY_VIOLATION = 1008
+ENDED = "Your session has ended; log in again."
 
 
 class EventsQuery(Query):
@@ -59,14 +62,18 @@ def long_poll(params: EventsQuery) -> ResponseReturnValue:
         feed = Feed(app, user.id, params.after)
     except Resync:
         return _resync(events.last_event_id()), 410
+    held = access.hold(app, credential())
     try:
         deadline = time.monotonic() + params.timeout
         batch = feed.poll()
         while not batch and (remaining := deadline - time.monotonic()) > 0:
+            if held.ended.is_set():
+                raise Unauthenticated(ENDED, code="session_ended")
             batch = feed.wait(min(remaining, 1.0))
             batch += feed.poll()
         return {"events": batch, "last_id": feed.cursor}
     finally:
+        access.release(app, held)
         feed.close()
 
 
@@ -108,6 +115,7 @@ def stream(ws: Any) -> None:
         ws.close()
         return
     heartbeat = float(app.config["HUBBUB_HEARTBEAT_SECONDS"])
+    held = access.hold(app, credential())
     try:
         # Counted first thing inside the try, so the finally always uncounts it.
         if presence.opened(app, user_id):
@@ -118,6 +126,9 @@ def stream(ws: Any) -> None:
         ws.send(json.dumps({"type": "ready", "last_id": feed.cursor, "online": online}))
         next_ping = time.monotonic() + heartbeat
         while ws.connected:
+            if held.ended.is_set():
+                ws.close(reason=POLICY_VIOLATION, message=ENDED)
+                break
             for event in feed.poll():
                 ws.send(json.dumps(event))
             if feed.behind:
@@ -134,6 +145,7 @@ def stream(ws: Any) -> None:
         log.exception("stream for user %s failed", user_id)
         ws.close(reason=1011)
     finally:
+        access.release(app, held)
         feed.close()
         if presence.closed(app, user_id):
             signals.announce_presence(user_id, online=False)

@@ -1,4 +1,4 @@
-"""One thread per process that notices a grown log even when no wake-up arrived, and prunes it."""
+"""One thread per process: notices a grown log without a wake-up, ends revoked streams, prunes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 from flask import Flask
 
 from hubbub.models import db
+from hubbub.realtime import access
 from hubbub.realtime.bus import bus_of
 from hubbub.services import events
 
@@ -49,11 +50,15 @@ def stop(app: Flask) -> None:
 def _watch(app: Flask, stopping: threading.Event) -> None:
     hub = bus_of(app)
     interval = float(app.config["HUBBUB_LOG_POLL_SECONDS"])
-    next_prune = 0.0
+    access_every = float(app.config["HUBBUB_ACCESS_CHECK_SECONDS"])
+    next_prune = next_access_check = 0.0
     while not stopping.is_set():
         try:
             with app.app_context():
                 hub.deliver({"kind": "log", "last_id": events.last_event_id()})
+                if time.monotonic() >= next_access_check:
+                    access.sweep(app)
+                    next_access_check = time.monotonic() + access_every
                 if time.monotonic() >= next_prune:
                     events.prune(app.config["HUBBUB_EVENT_RETENTION"])
                     next_prune = time.monotonic() + PRUNE_EVERY

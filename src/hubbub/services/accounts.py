@@ -1,4 +1,4 @@
-"""Accounts: registration, authentication and password changes."""
+"""Accounts: registration, authentication, password changes and deactivation."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from hubbub import passwords
-from hubbub.models import User, WebSession, db
-from hubbub.services.errors import Conflict, Invalid, Unauthenticated
+from hubbub.models import ApiToken, User, WebSession, db
+from hubbub.services.errors import Conflict, Invalid, NotFound, Unauthenticated
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{3,32}")
 USERNAME_RULE = "Use 3 to 32 characters: letters a-z, digits, dots, underscores or hyphens."
@@ -102,8 +102,10 @@ def authenticate(login: str, password: str) -> User:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Set a new password for user, who must know the current one.
 
-    Ends every browser session of the user; the caller starts a new one for the browser
-    that made the change.
+    Ends every browser session and revokes every API token of the user: whoever knew the old
+    password may have made them. The caller starts a new session for the browser that made
+    the change. Open streams of the ended sessions and tokens close within seconds
+    (realtime/access.py).
     """
     if not passwords.verify_password(user.password_hash, current_password):
         raise Invalid(
@@ -114,5 +116,27 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     if problem:
         raise Invalid("Choose another password.", fields={"new_password": problem})
     user.password_hash = passwords.hash_password(new_password)
-    db.session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    _end_access(user)
     db.session.commit()
+
+
+def _end_access(user: User) -> None:
+    db.session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+
+
+def set_active(username: str, active: bool) -> User:
+    """Let a user in again, or keep them out: for operators (the `flask users` command).
+
+    Deactivating ends the user's sessions and revokes their tokens; their messages stay.
+    """
+    user: User | None = db.session.scalar(
+        select(User).where(User.username == normalise_username(username))
+    )
+    if user is None:
+        raise NotFound("There is no user with that username.")
+    user.is_active = active
+    if not active:
+        _end_access(user)
+    db.session.commit()
+    return user

@@ -65,6 +65,12 @@ def revoke_token(user: User, token_id: int) -> None:
 
 def user_for_token(secret: str) -> User | None:
     """The active user a bearer secret belongs to, or None; notes when it was last used."""
+    found = token_for_secret(secret)
+    return found[1] if found else None
+
+
+def token_for_secret(secret: str) -> tuple[ApiToken, User] | None:
+    """The token a bearer secret is, with its active user, or None; notes when it was used."""
     row = db.session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
@@ -77,4 +83,4 @@ def user_for_token(secret: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         token.last_used_at = now
         db.session.commit()
-    return user
+    return token, user

@@ -1,6 +1,6 @@
 // The chat page: reads its settings, opens the stream and wires the pieces together.
 
-import { Api, describe, path } from "./api.js";
+import { Api, ApiError, describe, path } from "./api.js";
 import { Chat } from "./chat.js";
 import { el, fullTime } from "./format.js";
 import { GroupSettings } from "./settings.js";
@@ -116,7 +116,20 @@ const stream = new Stream(settings.stream, {
   onResync() {
     window.location.reload();
   },
+  onEnded: toLogin,
+  async onFailing() {
+    try {
+      await app.api.get("/me");
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) toLogin();
+    }
+  },
 });
+
+// Without a session this page answers with the login page, which comes back here after.
+function toLogin() {
+  window.location.reload();
+}
 stream.start();
 
 if (chat) document.getElementById("composer-input").focus();

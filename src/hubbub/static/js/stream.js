@@ -1,14 +1,17 @@
 // The live stream: one WebSocket that reconnects by itself and resumes after the last event.
 
 const RETRY_DELAYS = [500, 1000, 2000, 4000];
+const SESSION_ENDED = 1008; // the server closes with this when the session or token is revoked
 
 export class Stream {
-  constructor(url, { onEvent, onReady, onStatus, onResync }) {
+  constructor(url, { onEvent, onReady, onStatus, onResync, onEnded, onFailing }) {
     this.url = url;
     this.onEvent = onEvent;
     this.onReady = onReady;
     this.onStatus = onStatus;
     this.onResync = onResync;
+    this.onEnded = onEnded;
+    this.onFailing = onFailing;
     this.lastId = null;
     this.failures = 0;
     this.socket = null;
@@ -29,10 +32,18 @@ export class Stream {
     const socket = new WebSocket(url);
     this.socket = socket;
     socket.addEventListener("message", (message) => this.receive(JSON.parse(message.data)));
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
       if (this.closed) return;
+      if (event.code === SESSION_ENDED) {
+        // Logged out elsewhere, password changed, token revoked: reconnecting cannot help.
+        this.closed = true;
+        this.onEnded();
+        return;
+      }
+      // A refused handshake looks like any other failure from here; the page can ask why.
+      if (this.failures >= 2) this.onFailing();
       this.onStatus(this.wasLive ? "lost" : "connecting");
       const delay = RETRY_DELAYS[Math.min(this.failures, RETRY_DELAYS.length - 1)];
       this.failures += 1;
