@@ -138,8 +138,8 @@ def stream(ws: Any) -> None:
             if time.monotonic() >= next_ping:
                 ws.send(json.dumps({"type": "ping"}))
                 next_ping = time.monotonic() + heartbeat
-    except ConnectionClosed:
-        pass
+    except (ConnectionClosed, ConnectionError):
+        pass  # the client went away, cleanly or not
     except Exception:
         # The socket is upgraded: an error page would only garble it. Say "server error".
         log.exception("stream for user %s failed", user_id)

@@ -223,11 +223,17 @@ export class Chat {
   }
 
   // Draws one message in its place by id, leaving the others (and any focus in them) alone.
+  // An open editor stays open (the echo of my own message must not throw my edit away)
+  // unless the message was deleted; a focused button is focused again in the new drawing.
   place(message) {
-    const node = this.renderMessage(message, null);
     const old = this.list.querySelector(`li[data-id="${message.id}"]`);
+    if (old?.classList.contains("editing") && !message.deleted_at) return;
+    const node = this.renderMessage(message, null);
     if (old) {
+      const focused = old.contains(document.activeElement)
+        ? document.activeElement.dataset.action : null;
       old.replaceWith(node);
+      if (focused) node.querySelector(`[data-action="${focused}"]`)?.focus();
       return;
     }
     let before = null;
@@ -452,13 +458,15 @@ export class Chat {
 
   // ---- sending, editing, deleting --------------------------------------------------------
 
-  async send(body) {
+  // Sends go one after another, so the server numbers them in the order they were written.
+  send(body) {
     const clientId = newClientId();
     this.pending.set(clientId, { body, state: "sending", created_at: new Date().toISOString() });
     this.placePending(clientId);
     this.decorate();
     this.scrollToEnd();
-    await this.deliver(clientId);
+    this.queue = (this.queue || Promise.resolve()).then(() => this.deliver(clientId));
+    return this.queue;
   }
 
   async deliver(clientId) {
@@ -529,6 +537,7 @@ export class Chat {
     area.focus();
     area.setSelectionRange(area.value.length, area.value.length);
     const finish = () => {
+      node.classList.remove("editing");
       this.place(this.items.get(message.id));
       this.decorate();
       this.input.focus();
