@@ -1,8 +1,12 @@
-"""Headers that every response carries, errors included."""
+"""Headers that every response carries, errors included; changes from foreign pages refused."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, request
+
+from hubbub.services.errors import Forbidden
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -29,5 +33,22 @@ def add_headers(response: Response) -> Response:
     return response
 
 
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def refuse_foreign_origin() -> None:
+    """A change sent with the cookie from another site's page is refused, CSRF token or not.
+
+    Browsers name the page's origin on every cross-site POST, PATCH and DELETE; scripts that
+    use a bearer token carry no cookie to abuse and are left alone.
+    """
+    if request.method in SAFE_METHODS or "Authorization" in request.headers:
+        return
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        raise Forbidden("Changes can only be made from Hubbub's own pages.", code="csrf_failed")
+
+
 def register(app: Flask) -> None:
+    app.before_request(refuse_foreign_origin)
     app.after_request(add_headers)
