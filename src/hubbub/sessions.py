@@ -15,9 +15,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import Connection, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, delete, insert, select, update
 from werkzeug.datastructures import CallbackDict
 
 from hubbub.models import WebSession, db, utcnow
@@ -94,6 +92,7 @@ class DatabaseSessionInterface(SessionInterface):
         lifetime = self._lifetime(app, session)
         now = utcnow()
         if session.modified or session.token is None:
+            fresh = session.token is None
             session.token = session.token or secrets.token_urlsafe(TOKEN_BYTES)
             with db.engine.begin() as conn:
                 if session.replaces is not None:
@@ -101,7 +100,12 @@ class DatabaseSessionInterface(SessionInterface):
                     conn.execute(delete(WebSession).where(WebSession.id == retired))
                 if session.new:
                     conn.execute(delete(WebSession).where(WebSession.expires_at < now))
-                _upsert(conn, session, now + lifetime)
+                kept = _save(conn, session, now + lifetime, fresh=fresh)
+            if not kept:
+                # Ended elsewhere (logout, password change) while this request ran: a long
+                # request finishing must not bring it back.
+                response.delete_cookie(name, domain=domain, path=path)
+                return
         elif session.expires_at is not None and session.expires_at - now < lifetime / 2:
             with db.engine.begin() as conn:
                 conn.execute(
@@ -137,7 +141,8 @@ class DatabaseSessionInterface(SessionInterface):
                 conn.execute(delete(WebSession).where(WebSession.id.in_(ids)))
 
 
-def _upsert(conn: Connection, session: ServerSession, expires_at: datetime) -> None:
+def _save(conn: Connection, session: ServerSession, expires_at: datetime, *, fresh: bool) -> bool:
+    """Insert a new session's row, or update an existing one's; False if it is gone."""
     assert session.token is not None
     user_id = session.get("_user_id")
     values = {
@@ -145,11 +150,12 @@ def _upsert(conn: Connection, session: ServerSession, expires_at: datetime) -> N
         "data": json.dumps(dict(session)),
         "expires_at": expires_at,
     }
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(WebSession).values(
-        id=token_hash(session.token), created_at=utcnow(), **values
-    )
-    conn.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
+    key = token_hash(session.token)
+    if fresh:
+        conn.execute(insert(WebSession).values(id=key, created_at=utcnow(), **values))
+        return True
+    result = conn.execute(update(WebSession).where(WebSession.id == key).values(**values))
+    return bool(result.rowcount)
 
 
 def current_server_session() -> ServerSession:

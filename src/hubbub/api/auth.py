@@ -43,7 +43,8 @@ def authenticate_request() -> None:
             )
         token, user = found
         g.user, g.auth = user, "token"
-        g.credential = Credential(TOKEN, str(token.id), user.id)
+        # By its hash, not its id: SQLite may give a revoked token's id to the next one.
+        g.credential = Credential(TOKEN, token.token_hash, user.id)
     elif current_user.is_authenticated:
         if request.method not in SAFE_METHODS:
             csrf.protect()

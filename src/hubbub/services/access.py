@@ -18,7 +18,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Credential:
-    """What a connection was let in with: a browser session (its stored id) or an API token."""
+    """What a connection was let in with: a browser session or an API token, by stored hash."""
 
     kind: str
     key: str
@@ -38,7 +38,7 @@ def revoked_among(credentials: Iterable[Credential]) -> set[Credential]:
     """
     wanted = set(credentials)
     sessions = [c.key for c in wanted if c.kind == SESSION]
-    tokens = [int(c.key) for c in wanted if c.kind == TOKEN]
+    tokens = [c.key for c in wanted if c.kind == TOKEN]
     alive: set[tuple[str, str]] = set()
     now = utcnow()
     for chunk in _chunks(sessions):
@@ -52,11 +52,11 @@ def revoked_among(credentials: Iterable[Credential]) -> set[Credential]:
         )
     for token_chunk in _chunks(tokens):
         alive.update(
-            (TOKEN, str(key))
+            (TOKEN, key)
             for key in db.session.scalars(
-                select(ApiToken.id)
+                select(ApiToken.token_hash)
                 .join(User, User.id == ApiToken.user_id)
-                .where(ApiToken.id.in_(token_chunk), User.is_active)
+                .where(ApiToken.token_hash.in_(token_chunk), User.is_active)
             )
         )
     return {c for c in wanted if (c.kind, c.key) not in alive}
