@@ -166,6 +166,8 @@ def sign_in(
         page.get_by_label("Password", exact=True).fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         expect(page).to_have_url(f"{live_server}/dashboard")
+        # Its scripts fully arrived: leaving mid-download leaves the test server a file open.
+        page.wait_for_load_state("load")
         return tab
 
     return factory
