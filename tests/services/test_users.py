@@ -58,3 +58,10 @@ def test_wildcards_in_the_prefix_are_literal(
 ) -> None:
     people(make_user, "a_b", "axb", "abc", "a.c")
     assert found(app, prefix) == expected
+
+
+def test_a_nul_byte_in_a_search_finds_nobody(app: Flask, make_user: Callable[..., User]) -> None:
+    make_user("ana")
+    with app.app_context():
+        assert users.search_users("\x00") == []
+        assert users.search_users("a\x00") == []

@@ -12,6 +12,8 @@ DIRECTORY_LIMIT = 20
 def search_users(prefix: str) -> list[User]:
     """Active users whose username starts with prefix (any case), at most 20, by name."""
     prefix = prefix.strip().lower()
+    if "\x00" in prefix:
+        return []  # no username holds one, and PostgreSQL refuses it in a text comparison
     query = select(User).where(User.is_active.is_(True))
     if prefix:
         query = query.where(User.username.startswith(prefix, autoescape=True))
