@@ -212,13 +212,22 @@ export class Chat {
   }
 
   // Draws every message again, in id order, pending ones last; then days and grouping.
+  // A message being edited keeps its editor (the history may finish loading after the
+  // person has already pressed Up), and whatever had focus gets it back.
   renderAll() {
+    const editing = new Map(
+      [...this.list.querySelectorAll("li.message.editing")].map((n) => [n.dataset.id, n]));
+    const focused = this.list.contains(document.activeElement) ? document.activeElement : null;
     const ordered = [...this.items.values()].sort((a, b) => a.id - b.id);
-    const nodes = ordered.map((message) => this.renderMessage(message, null));
+    const nodes = ordered.map((message) => {
+      const kept = editing.get(String(message.id));
+      return kept && !message.deleted_at ? kept : this.renderMessage(message, null);
+    });
     for (const [clientId, pending] of this.pending) {
       nodes.push(this.renderMessage(this.pendingMessage(clientId, pending), pending));
     }
     this.list.replaceChildren(...nodes);
+    if (focused?.isConnected) focused.focus();
     this.decorate();
   }
 
