@@ -23,6 +23,7 @@ from hubbub.extensions import limiter
 from hubbub.models import User, db
 from hubbub.realtime import watcher
 from hubbub.services import accounts
+from tests.realtime.processes import Processes, processes_fixture
 from tests.support import PASSWORD, POSTGRES_ADMIN_URL, TEST_CONFIG, unavailable
 
 # Unique per test process, so parallel runs on one server never share a database.
@@ -178,3 +179,9 @@ def serve() -> Iterator[Callable[[Flask], str]]:
 def live_server(make_app: Callable[..., Flask], serve: Callable[[Flask], str]) -> str:
     """This test's app, served on a free local port; its base URL."""
     return serve(make_app())
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Processes]:
+    """Server processes (gunicorn, Redis) a test starts; all stopped after it, by their PIDs."""
+    yield from processes_fixture(tmp_path / "processes")

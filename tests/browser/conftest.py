@@ -143,6 +143,17 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 
 
+def log_in_through_the_form(page: Page, base: str, username: str) -> None:
+    """Log in as a person does, and wait until the dashboard and its scripts have arrived."""
+    page.goto(f"{base}/login")
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{base}/dashboard")
+    # Its scripts fully arrived: leaving mid-download leaves the test server a file open.
+    page.wait_for_load_state("load")
+
+
 @pytest.fixture
 def sign_in(
     open_tab: Callable[..., Tab], live_server: str, make_user: Callable[..., Any]
@@ -157,17 +168,8 @@ def sign_in(
         label: str | None = None,
     ) -> Tab:
         make_user(username)
-        tab = open_tab(
-            label or username, viewport=viewport or DESKTOP, color_scheme=color_scheme
-        )
-        page = tab.page
-        page.goto(f"{live_server}/login")
-        page.get_by_label("Username or email").fill(username)
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page).to_have_url(f"{live_server}/dashboard")
-        # Its scripts fully arrived: leaving mid-download leaves the test server a file open.
-        page.wait_for_load_state("load")
+        tab = open_tab(label or username, viewport=viewport or DESKTOP, color_scheme=color_scheme)
+        log_in_through_the_form(tab.page, live_server, username)
         return tab
 
     return factory

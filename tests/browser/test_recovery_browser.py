@@ -13,14 +13,14 @@ import os
 import re
 import signal
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, Route, WebSocketRoute, expect
 
-from tests.browser.conftest import DESKTOP, Tab
+from tests.browser.conftest import DESKTOP, Tab, log_in_through_the_form
 from tests.realtime.processes import (
     API,
     START_GUARD,
@@ -31,7 +31,6 @@ from tests.realtime.processes import (
     free_port,
     gunicorn_binary,
     open_direct,
-    processes_fixture,
     register,
     request,
     send,
@@ -69,21 +68,12 @@ document.addEventListener("readystatechange", () => {
 # Helpers
 
 
-@pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    yield from processes_fixture(tmp_path / "processes")
-
-
 def log_in(open_tab: Callable[..., Tab], base: str, username: str) -> Tab:
     """A browser context of its own, logged in through the form; the banner is recorded."""
     tab = open_tab(username, viewport=DESKTOP)
     page = tab.page
     page.add_init_script(BANNER_LOG)
-    page.goto(f"{base}/login")
-    page.get_by_label("Username or email").fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{base}/dashboard")
+    log_in_through_the_form(page, base, username)
     return tab
 
 

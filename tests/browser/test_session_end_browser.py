@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Locator, Page, WebSocket, expect
 
-from tests.browser.conftest import DESKTOP, Tab
+from tests.browser.conftest import DESKTOP, Tab, log_in_through_the_form
 from tests.realtime.processes import (
     Processes,
     open_direct,
-    processes_fixture,
     register,
     send,
     start_hubbub,
@@ -47,11 +46,6 @@ CLOSE_CODES = """
   window.WebSocket = Recorded;
 })();
 """
-
-
-@pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    yield from processes_fixture(tmp_path / "processes")
 
 
 @pytest.fixture(params=["werkzeug", "gunicorn"])
@@ -92,12 +86,7 @@ class Watched:
 def log_in(open_tab: Callable[..., Tab], base: str, username: str, label: str) -> Tab:
     """A browser context of its own, logged in through the form, on the dashboard."""
     tab = open_tab(label, viewport=DESKTOP)
-    page = tab.page
-    page.goto(f"{base}/login")
-    page.get_by_label("Username or email").fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{base}/dashboard")
+    log_in_through_the_form(tab.page, base, username)
     return tab
 
 

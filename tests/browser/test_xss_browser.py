@@ -24,7 +24,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from hubbub.models import User
 from hubbub.services.text import clean_body, clean_line
-from tests.browser.conftest import DESKTOP, Tab
+from tests.browser.conftest import DESKTOP, Tab, log_in_through_the_form
 from tests.browser.xss_payloads import PAYLOADS, TITLES, is_title, shown
 from tests.support import PASSWORD, bearer
 
@@ -151,12 +151,7 @@ def watched(
         page = tab.page
         page.on("dialog", watched.on_dialog)
         page.add_init_script(RECORDER)
-        page.goto(f"{live_server}/login")
-        page.get_by_label("Username or email").fill(username)
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page).to_have_url(f"{live_server}/dashboard")
-        page.wait_for_load_state("load")
+        log_in_through_the_form(page, live_server, username)
         return watched
 
     return factory

@@ -13,7 +13,6 @@ import http.client
 import json
 import struct
 import time
-from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ from tests.realtime.processes import (
     create_group,
     expect,
     free_port,
-    processes_fixture,
     register,
     request,
     send,
@@ -46,11 +44,6 @@ ENDED = "Your session has ended; log in again."
 # A hang guard only: nothing here asserts how fast a stream closes.
 CLOSE_GUARD = 60.0
 Frame = dict[str, Any]
-
-
-@pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    yield from processes_fixture(tmp_path / "processes")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from tests.realtime.processes import (
     free_port,
     open_direct,
     open_stream,
-    processes_fixture,
     register,
     request,
     send,
@@ -32,11 +30,6 @@ DELIVERY_GUARD = 60.0
 BEFORE_CRASH = 10
 DURING_OUTAGE = 4
 AFTER_RESTART = 10
-
-
-@pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    yield from processes_fixture(tmp_path / "processes")
 
 
 @pytest.fixture
