@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app hubbub
 
-.PHONY: install install-test run serve migrate test lint clean
+.PHONY: install install-test run serve migrate test fuzz lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Hubbub needs Python 3.11 or newer")'
@@ -41,6 +41,12 @@ serve: migrate
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The API fuzzer (tests/api/test_fuzz.py) at length: `make test` runs it with a few examples
+# per operation; this runs FUZZ_EXAMPLES of them, on SQLite and on PostgreSQL.
+FUZZ_EXAMPLES ?= 500
+fuzz: install-test
+	HUBBUB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/api/test_fuzz.py $(PYTEST_ARGS)
 
 # bandit: medium severity and up (its low findings are asserts for mypy and a sentence that
 # mentions a password).

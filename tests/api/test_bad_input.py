@@ -96,7 +96,7 @@ TRANSPORT: list[Payload] = [
 
 NEW_CONVERSATION: list[Payload] = [
     ("direct-user_id-string", as_json({"kind": "direct", "user_id": "3"}), 422, "invalid"),
-    ("direct-user_id-float", as_json({"kind": "direct", "user_id": 3.0}), 422, "invalid"),
+    ("direct-user_id-fraction", as_json({"kind": "direct", "user_id": 3.5}), 422, "invalid"),
     ("direct-user_id-bool", as_json({"kind": "direct", "user_id": True}), 422, "invalid"),
     ("direct-user_id-zero", as_json({"kind": "direct", "user_id": 0}), 422, "invalid"),
     ("direct-user_id-huge", as_json({"kind": "direct", "user_id": 2**63}), 422, "invalid"),

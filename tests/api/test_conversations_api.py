@@ -77,6 +77,12 @@ def test_direct_conversation_is_created_once_then_found_from_either_side(
     assert count(app, Membership) == 2
 
 
+def test_an_id_written_as_an_integral_number_is_that_integer(ana: Person, bob: Person) -> None:
+    # JSON has one number type: 3.0 and 3 are the same integer to JSON Schema and OpenAPI.
+    created = ok(ana.post(CONVERSATIONS, json={"kind": "direct", "user_id": float(bob.id)}), 201)
+    assert roles(created["conversation"]) == {"ana": "member", "bob": "member"}
+
+
 def test_direct_conversation_with_an_unknown_user_is_refused(app: Flask, ana: Person) -> None:
     response = ana.post(CONVERSATIONS, json={"kind": "direct", "user_id": 999})
     error = assert_error(response, 422, "invalid")

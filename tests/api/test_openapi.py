@@ -117,6 +117,29 @@ def test_document_is_valid_openapi_3_1(document: Document) -> None:
     validator.validate(document, cls=validator.OpenAPIV31SpecValidator)
 
 
+def references(node: Any) -> Iterator[str]:
+    """Every "$ref" in the document, and every schema a discriminator's mapping names."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            elif key == "discriminator" and isinstance(value, dict):
+                yield from value.get("mapping", {}).values()
+            else:
+                yield from references(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from references(item)
+
+
+def test_every_reference_in_the_document_resolves(document: Document) -> None:
+    targets = set(references(document))
+    assert "#/components/schemas/NewDirect" in targets  # the discriminator's mapping
+    for target in sorted(targets):
+        assert target.startswith("#/"), target
+        resolve(document, {"$ref": target})  # KeyError names a reference to nothing
+
+
 # The document and the routes agree
 
 

@@ -15,7 +15,7 @@ from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import InType, SecureType, SecuritySchemeData
 
 from hubbub.api.auth import require_user
-from hubbub.api.validation import Body, Query, parse_body, parse_query
+from hubbub.api.validation import Query, parse_body, parse_query
 from hubbub.wire.schemas import ErrorOut
 
 BEARER: dict[str, list[str]] = {"bearer": []}
@@ -35,6 +35,8 @@ spec = SpecTree(
     mode="strict",
     # Our model names are unique, so the document can use them as they are.
     naming_strategy=lambda model: model.__name__,
+    # Nested ones too: pydantic's discriminator mapping refers to them by their own names.
+    nested_naming_strategy=lambda parent, child: child,
     path="api/v1/apidoc",
     annotations=False,
     security_schemes=[
@@ -56,7 +58,7 @@ def endpoint(
     *,
     tags: list[str],
     ok: dict[int, type[BaseModel] | None],
-    body: type[Body] | None = None,
+    body: type[BaseModel] | None = None,
     query: type[Query] | None = None,
     security: list[dict[str, list[str]]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TypeVar
 
 from flask import request
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, RootModel, ValidationError
 
 from hubbub.services.errors import Invalid, Malformed, UnsupportedMediaType
 
-M = TypeVar("M", bound="Body")
+M = TypeVar("M", bound=BaseModel)
 Q = TypeVar("Q", bound="Query")
 
 
@@ -25,11 +25,25 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-def _fields(error: ValidationError) -> dict[str, str]:
-    return {
-        ".".join(str(part) for part in problem["loc"]) or "body": problem["msg"]
-        for problem in error.errors()
-    }
+def _fields(error: ValidationError, *, tagged: bool = False) -> dict[str, str]:
+    """Field name -> what is wrong with it. In a tagged union (a RootModel over variants picked
+    by a field such as `kind`) pydantic puts the variant's tag first in each location; the
+    client never wrote that, so it is left out, and a missing or unknown tag is reported
+    against the tag field itself."""
+    fields: dict[str, str] = {}
+    for problem in error.errors():
+        location = list(problem["loc"])
+        message = problem["msg"]
+        context = problem.get("ctx", {})
+        if problem["type"] == "union_tag_not_found":
+            location, message = [context["discriminator"].strip("'")], "Field required"
+        elif problem["type"] == "union_tag_invalid":
+            location = [context["discriminator"].strip("'")]
+            message = f"Use one of {context['expected_tags']}."
+        elif tagged and location:
+            location = location[1:]
+        fields[".".join(str(part) for part in location) or "body"] = message
+    return fields
 
 
 def parse_query(model: type[Q]) -> Q:
@@ -59,7 +73,8 @@ def validate(model: type[M], data: object) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise Invalid("Some fields need another look.", fields=_fields(error)) from error
+        fields = _fields(error, tagged=issubclass(model, RootModel))
+        raise Invalid("Some fields need another look.", fields=fields) from error
 
 
 def _has_lone_surrogate(value: object) -> bool:
