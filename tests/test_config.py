@@ -125,3 +125,20 @@ def test_secret_key_from_the_environment_wins(tmp_path: Path) -> None:
 def test_secret_key_from_the_environment_writes_no_file(tmp_path: Path) -> None:
     config.from_env({"HUBBUB_SECRET_KEY": "given-by-the-operator"}, tmp_path)
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_argon2_costs_can_be_lowered_from_the_environment(tmp_path: Path) -> None:
+    environ = {
+        "HUBBUB_ARGON2_TIME_COST": "1",
+        "HUBBUB_ARGON2_MEMORY_KIB": "8192",
+        "HUBBUB_ARGON2_PARALLELISM": "1",
+    }
+    settings = config.from_env(environ, tmp_path)
+    assert settings["ARGON2_TIME_COST"] == 1
+    assert settings["ARGON2_MEMORY_COST"] == 8192
+    assert settings["ARGON2_PARALLELISM"] == 1
+
+
+def test_argon2_costs_default_to_the_recommended_profile(tmp_path: Path) -> None:
+    assert "ARGON2_MEMORY_COST" not in config.from_env({}, tmp_path)
+    assert config.DEFAULTS["ARGON2_MEMORY_COST"] == 64 * 1024

@@ -22,9 +22,35 @@ from werkzeug.exceptions import InternalServerError
 from hubbub import create_app
 from hubbub.models import User
 from hubbub.services import conversations
-from tests.conftest import dispose
+from tests.conftest import build_app, dispose
 from tests.realtime.live import connect, wait_for_request_threads
+from tests.realtime.processes import free_port
 from tests.support import CSRF_INPUT, PASSWORD, bearer, login
+
+
+def test_a_database_that_does_not_answer_gives_a_503_to_retry(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL down: a clear 503 with Retry-After (JSON for the API, a page for the web)."""
+    nobody = f"postgresql://postgres@127.0.0.1:{free_port()}/hubbub?connect_timeout=2"
+    app = build_app(nobody, tmp_path)
+    try:
+        client = app.test_client()
+        api = client.get("/api/v1/conversations", headers=bearer("hb_not-checked"))
+        assert api.status_code == 503, api.get_data(as_text=True)
+        assert api.get_json()["error"]["code"] == "unavailable"
+        assert "Try again" in api.get_json()["error"]["message"]
+        assert api.headers["Retry-After"] == "5"
+        assert_tells_nothing(api.get_data(as_text=True).replace("OperationalError", ""))
+        client.set_cookie("hubbub_session", "a-session-id-nobody-can-look-up")
+        page = client.get("/dashboard")
+        assert page.status_code == 503
+        assert page.mimetype == "text/html"
+        assert "Try again in a few seconds." in page.get_data(as_text=True)
+        assert [r.levelname for r in caplog.records if r.name == "hubbub.errors"] == ["WARNING"] * 2
+    finally:
+        dispose(app)
+
 
 # What the failures below carry, none of which may reach an answer.
 EXCEPTION_TEXT = "boom SELECT secret FROM users WHERE password = 'hunter2'"

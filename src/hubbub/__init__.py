@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hubbub import config as settings
 from hubbub.extensions import csrf, db, limiter, login_manager, migrate
-from hubbub.sessions import DatabaseSessionInterface
+from hubbub.sessions import DatabaseSessionInterface, raise_if_unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -40,6 +40,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     app.session_interface = DatabaseSessionInterface()
+    # Before every other hook, CSRF's included: they read the session.
+    app.before_request_funcs.setdefault(None, []).insert(0, raise_if_unavailable)
 
     from hubbub import api, auth, cli, errors, security, web
     from hubbub.realtime import bus, views

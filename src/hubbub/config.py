@@ -57,7 +57,18 @@ def from_env(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "HUBBUB_EVENT_RETENTION": timedelta(
             days=float(environ.get("HUBBUB_EVENT_RETENTION_DAYS", "30"))
         ),
+    } | _argon2(environ)
+
+
+def _argon2(environ: Mapping[str, str]) -> dict[str, int]:
+    """argon2id costs an operator may lower for a small machine (or a benchmark's many sign-ups);
+    the defaults below apply when they are not set."""
+    names = {
+        "ARGON2_TIME_COST": "HUBBUB_ARGON2_TIME_COST",
+        "ARGON2_MEMORY_COST": "HUBBUB_ARGON2_MEMORY_KIB",
+        "ARGON2_PARALLELISM": "HUBBUB_ARGON2_PARALLELISM",
     }
+    return {key: int(environ[name]) for key, name in names.items() if environ.get(name)}
 
 
 DEFAULTS: dict[str, Any] = {

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from hubbub.models import db
 from hubbub.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5
 
 CODES = {
     400: "bad_request",
@@ -35,6 +38,7 @@ TITLES = {
     413: "Too large",
     429: "Too many attempts",
     500: "Something went wrong",
+    503: "Back in a moment",
 }
 
 
@@ -85,6 +89,40 @@ def _service_error(error: ServiceError) -> ResponseReturnValue:
     return answer(error.status, error.message, code=error.code, fields=error.fields)
 
 
+def _database_error(error: DBAPIError) -> ResponseReturnValue:
+    """A database that is down or restarting is a 503 the client may retry, not a 500."""
+    if not (error.connection_invalidated or _unreachable(error)):
+        return _unexpected(error)
+    with contextlib.suppress(DBAPIError):
+        db.session.rollback()
+    # The class name only: the text of a DBAPI error quotes the SQL and its parameters.
+    log.warning(
+        "database unavailable on %s %s (%s)",
+        request.method,
+        request.path,
+        type(error.orig).__name__,
+    )
+    response = current_app.make_response(
+        answer(503, "The database is not answering right now. Try again in a few seconds.")
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _unreachable(error: DBAPIError) -> bool:
+    # The driver raises OperationalError both for a lost server and for, say, a serialisation
+    # failure; the SQLSTATE tells them apart (class 08: connection exception; 57P: the server
+    # is shutting down or starting up). Without one, connecting itself failed. SQLite has no
+    # server to lose.
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        return False
+    if not isinstance(error.orig, engine.dialect.loaded_dbapi.OperationalError):
+        return False
+    state = getattr(error.orig, "sqlstate", None)
+    return state is None or str(state).startswith(("08", "57P"))
+
+
 def _unexpected(error: Exception) -> ResponseReturnValue:
     if isinstance(error, HTTPException):
         return _http_error(error)
@@ -97,4 +135,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(Exception, _unexpected)

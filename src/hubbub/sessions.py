@@ -13,9 +13,10 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import CallbackDict
 
 from hubbub.models import WebSession, db, utcnow
@@ -45,6 +46,8 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.replaces: str | None = None
         self.new = token is None
         self.modified = False
+        # Set when the database could not be asked for this session (see open_session).
+        self.unavailable: DBAPIError | None = None
 
     def rotate(self) -> None:
         """Give this session a new id at the next save and forget the old one (at login)."""
@@ -67,18 +70,27 @@ class DatabaseSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app))
         if not token:
             return ServerSession()
-        with db.engine.connect() as conn:
-            row = conn.execute(
-                select(sessions.c.data, sessions.c.expires_at).where(
-                    sessions.c.id == token_hash(token), sessions.c.expires_at > utcnow()
-                )
-            ).first()
+        try:
+            with db.engine.connect() as conn:
+                row = conn.execute(
+                    select(sessions.c.data, sessions.c.expires_at).where(
+                        sessions.c.id == token_hash(token), sessions.c.expires_at > utcnow()
+                    )
+                ).first()
+        except DBAPIError as error:
+            # Flask opens the session before its error handlers are in place; the error is
+            # raised again as the request starts (raise_if_unavailable), where they answer it.
+            unavailable = ServerSession(token=token)
+            unavailable.unavailable = error
+            return unavailable
         if row is None:
             return ServerSession()
         return ServerSession(json.loads(row.data), token=token, expires_at=row.expires_at)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSession)
+        if session.unavailable is not None:
+            return
         name = self.get_cookie_name(app)
         domain, path = self.get_cookie_domain(app), self.get_cookie_path(app)
         if session.accessed:
@@ -139,6 +151,13 @@ class DatabaseSessionInterface(SessionInterface):
         if ids:
             with db.engine.begin() as conn:
                 conn.execute(delete(WebSession).where(WebSession.id.in_(ids)))
+
+
+def raise_if_unavailable() -> None:
+    """The first thing each request does: fail as the database failed when opening its session."""
+    error = getattr(session, "unavailable", None)
+    if error is not None:
+        raise error
 
 
 def _save(conn: Connection, session: ServerSession, expires_at: datetime, *, fresh: bool) -> bool:
