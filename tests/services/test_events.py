@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select, text
 
 from hubbub.models import Event, EventCounter, MemberSpan, User, db
 from hubbub.models.conversation import ADMIN, OWNER
-from hubbub.realtime.feed import Feed
+from hubbub.realtime.feed import Delivery, Feed
 from hubbub.services import conversations, members, messages, reads
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from tests.api.chat import Person, conversation_url, messages_url, ok, person
@@ -78,16 +78,28 @@ def kinds(found: list[Logged]) -> list[tuple[str, int]]:
 
 
 def seen(app: Flask, user_id: int, after: int = 0) -> list[Logged]:
-    """What a user's feed replays after a cursor, as a reconnecting client receives it."""
+    """What a user's feed replays after a cursor, as a reconnecting client receives it.
+
+    Both ways a feed reads: through the process's shared tail, and through the log for this
+    user alone (a cursor older than the tail); they must agree.
+    """
     with app.app_context():
-        feed = Feed(app, user_id, after)
-        try:
-            found: list[Logged] = []
-            while feed.behind:
-                found += feed.poll()
-            return found
-        finally:
-            feed.close()
+        through_tail = replay(Feed(app, user_id, after), Feed.poll)
+        alone = replay(Feed(app, user_id, after), Feed.read_log)
+    assert through_tail == alone
+    return through_tail
+
+
+def replay(feed: Feed, read: Callable[[Feed], list[Delivery]]) -> list[Logged]:
+    try:
+        found: list[Logged] = []
+        while feed.behind:
+            for delivery in read(feed):
+                assert json.loads(delivery.frame) == delivery.event
+                found.append(delivery.event)
+        return found
+    finally:
+        feed.close()
 
 
 def ids(found: list[Logged]) -> list[int]:
@@ -404,6 +416,26 @@ def test_deleting_appends_message_deleted_with_the_tombstone(
     assert (tombstone["id"], tombstone["body"]) == (message_id, None)
     assert tombstone["deleted_at"] is not None
     assert tombstone["sender"]["id"] == ben.id
+
+
+def test_a_deleted_message_leaves_no_trace_in_a_replay(
+    app: Flask, trio: tuple[Person, Person, Person]
+) -> None:
+    """Also once the process's tail has read the message's events before the deletion."""
+    ana, ben, _ = trio
+    direct = new_direct(app, ana.id, ben.id)
+    mark = counter(app)
+    message_id = post(app, ana.id, direct, "regrettable")
+    with app.app_context():
+        messages.edit_message(as_user(ana.id), message_id, "still regrettable")
+    assert "regrettable" in json.dumps(seen(app, ben.id, mark))
+    with app.app_context():
+        messages.delete_message(as_user(ana.id), message_id)
+
+    replayed = seen(app, ben.id, mark)
+    assert [e["type"] for e in replayed] == ["message.created", "message.edited", "message.deleted"]
+    assert "regrettable" not in json.dumps(replayed)
+    assert {e["data"]["message"]["body"] for e in replayed} == {None}
 
 
 def test_deleting_a_tombstone_again_appends_nothing(

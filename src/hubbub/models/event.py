@@ -48,6 +48,10 @@ class MemberSpan(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "member_spans"
     __table_args__ = (
         Index("ix_member_spans_user_id_conversation_id", "user_id", "conversation_id"),
+        # Everyone who sees a conversation's newest events (the realtime tail).
+        Index(
+            "ix_member_spans_conversation_id_first_event_id", "conversation_id", "first_event_id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

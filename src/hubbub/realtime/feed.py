@@ -1,8 +1,17 @@
-"""What one user may see of the log after a cursor, then live: shared by long-poll and WebSocket."""
+"""What one user may see of the log after a cursor, then live: shared by long-poll and WebSocket.
+
+A process reads the newest part of the log once for all its readers (Tail): one query per
+wake-up, however many streams are open, and each event turned into JSON once. A reader whose
+cursor lies before what the tail holds (a client resuming after a while) reads its own way
+through the log first.
+"""
 
 from __future__ import annotations
 
 import json
+import threading
+from bisect import bisect_right
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Flask
@@ -15,6 +24,136 @@ from hubbub.services import events
 
 BATCH = 500
 EPHEMERAL = {"typing", "presence"}
+# Events the tail keeps; a reader further behind than this reads the log itself.
+TAIL_KEEP = 5000
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event for a client: as a dict (long-poll) and as the text of a frame (WebSocket)."""
+
+    event: dict[str, Any]
+    frame: str
+
+    @classmethod
+    def of(cls, event_id: int, type: str, conversation_id: int, data: str) -> Delivery:
+        event = {
+            "id": event_id,
+            "type": type,
+            "conversation_id": conversation_id,
+            "data": json.loads(data),
+        }
+        return cls(event, json.dumps(event))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An event in the tail, with everyone who may see it."""
+
+    id: int
+    message_id: int | None
+    delivery: Delivery
+    viewers: frozenset[int]
+
+
+class Tail:
+    """The newest events of the log, each with its viewers, read once for every reader.
+
+    Who sees an event is decided as Feed's own query decides it: a member span covering the
+    event, and, for an event meant for one member, that member alone.
+    """
+
+    def __init__(self, keep: int = TAIL_KEEP) -> None:
+        self._keep = keep
+        self._lock = threading.Lock()
+        self._entries: list[Entry] = []
+        self._ids: list[int] = []
+        # The tail holds every event in (_start, _through]; -1: nothing read yet.
+        self._start = self._through = -1
+
+    def between(self, after: int, upto: int) -> list[Entry] | None:
+        """Entries in (after, upto], oldest first; None if the tail no longer reaches back
+        to `after`. upto must not pass the committed end of the log."""
+        with self._lock:
+            if self._through < 0 or upto - self._through > self._keep:
+                self._restart(max(after, upto - self._keep))
+            if after < self._start:
+                return None
+            if upto > self._through:
+                self._load(upto)
+            return self._entries[bisect_right(self._ids, after) : bisect_right(self._ids, upto)]
+
+    def _restart(self, at: int) -> None:
+        self._entries, self._ids = [], []
+        self._start = self._through = at
+
+    def _load(self, upto: int) -> None:
+        rows = db.session.execute(
+            select(
+                Event.id,
+                Event.type,
+                Event.conversation_id,
+                Event.message_id,
+                Event.data,
+                MemberSpan.user_id.label("viewer"),
+            )
+            .join(
+                MemberSpan,
+                and_(
+                    MemberSpan.conversation_id == Event.conversation_id,
+                    Event.id >= MemberSpan.first_event_id,
+                    or_(MemberSpan.last_event_id.is_(None), Event.id <= MemberSpan.last_event_id),
+                ),
+            )
+            .where(
+                Event.id > self._through,
+                Event.id <= upto,
+                or_(Event.user_id.is_(None), Event.user_id == MemberSpan.user_id),
+            )
+            .order_by(Event.id)
+        ).all()
+        db.session.remove()
+        viewers: dict[int, set[int]] = {}
+        first: dict[int, Any] = {}
+        for row in rows:
+            viewers.setdefault(row.id, set()).add(row.viewer)
+            first.setdefault(row.id, row)
+        for event_id, row in first.items():
+            delivery = Delivery.of(event_id, row.type, row.conversation_id, row.data)
+            if row.type == "message.deleted":
+                self._erase(delivery.event["data"]["message"]["id"], delivery.event["data"])
+            self._entries.append(
+                Entry(event_id, row.message_id, delivery, frozenset(viewers[event_id]))
+            )
+            self._ids.append(event_id)
+        self._through = upto
+        if len(self._entries) > self._keep:
+            dropped = len(self._entries) - self._keep
+            self._start = self._ids[dropped - 1]
+            del self._entries[:dropped], self._ids[:dropped]
+
+    def _erase(self, message_id: int, tombstone: dict[str, Any]) -> None:
+        """What the log did when the message was deleted (events.erase_message_bodies)."""
+        for index, entry in enumerate(self._entries):
+            if entry.message_id == message_id:
+                event = entry.delivery.event
+                self._entries[index] = replace(
+                    entry,
+                    delivery=Delivery.of(
+                        event["id"], event["type"], event["conversation_id"], json.dumps(tombstone)
+                    ),
+                )
+
+
+def tail_of(app: Flask) -> Tail:
+    tail: Tail | None = app.extensions.get("hubbub.tail")
+    if tail is None:
+        with _tail_lock:
+            tail = app.extensions.setdefault("hubbub.tail", Tail())
+    return tail
+
+
+_tail_lock = threading.Lock()
 
 
 class Resync(Exception):
@@ -24,6 +163,7 @@ class Resync(Exception):
 class Feed:
     def __init__(self, app: Flask, user_id: int, after: int | None) -> None:
         watcher.ensure_started(app)
+        self._tail = tail_of(app)
         self.user_id = user_id
         self._subscription = bus_of(app).subscribe()
         end = events.last_event_id()
@@ -47,10 +187,28 @@ class Feed:
     def behind(self) -> bool:
         return self._known_end > self.cursor
 
-    def poll(self) -> list[dict[str, Any]]:
+    def poll(self) -> list[Delivery]:
         """The next events this user may see after the cursor, oldest first; moves the cursor."""
         if not self.behind:
             return []
+        entries = self._tail.between(self.cursor, self._known_end)
+        if entries is None:
+            found = self.read_log()
+        else:
+            visible = [entry for entry in entries if self.user_id in entry.viewers]
+            if len(visible) > BATCH:
+                visible = visible[:BATCH]
+                self.cursor = visible[-1].id
+            else:
+                self.cursor = self._known_end
+            found = [entry.delivery for entry in visible]
+        for delivery in found:
+            self._follow_membership(delivery.event)
+        return found
+
+    def read_log(self) -> list[Delivery]:
+        """The next batch after the cursor, read from the log for this user alone: what poll()
+        does when the tail no longer reaches back to the cursor."""
         rows = db.session.execute(
             select(Event.id, Event.type, Event.conversation_id, Event.data)
             .join(
@@ -75,18 +233,7 @@ class Feed:
             self.cursor = self._known_end
         else:
             self.cursor = rows[-1].id
-        found = [
-            {
-                "id": r.id,
-                "type": r.type,
-                "conversation_id": r.conversation_id,
-                "data": json.loads(r.data),
-            }
-            for r in rows
-        ]
-        for event in found:
-            self._follow_membership(event)
-        return found
+        return [Delivery.of(r.id, r.type, r.conversation_id, r.data) for r in rows]
 
     def wait(self, timeout: float) -> list[dict[str, Any]]:
         """Wait for the bus; returns the ephemeral signals for this user that arrived."""

@@ -68,12 +68,12 @@ def long_poll(params: EventsQuery) -> ResponseReturnValue:
     held = access.hold(app, credential())
     try:
         deadline = time.monotonic() + params.timeout
-        batch = feed.poll()
+        batch = [delivery.event for delivery in feed.poll()]
         while not batch and (remaining := deadline - time.monotonic()) > 0:
             if held.ended.is_set():
                 raise Unauthenticated(ENDED, code="session_ended")
             batch = feed.wait(min(remaining, 1.0))
-            batch += feed.poll()
+            batch += [delivery.event for delivery in feed.poll()]
         return {"events": batch, "last_id": feed.cursor}
     finally:
         access.release(app, held)
@@ -148,8 +148,8 @@ def stream(ws: Any) -> None:
             if held.ended.is_set():
                 _close(ws, POLICY_VIOLATION, ENDED)
                 break
-            for event in feed.poll():
-                ws.send(json.dumps(event))
+            for delivery in feed.poll():
+                ws.send(delivery.frame)
             if feed.behind:
                 continue
             for signal in feed.wait(min(1.0, max(0.0, next_ping - time.monotonic()))):
