@@ -84,6 +84,9 @@ def endpoint(
             skip_validation=True,
         )(view)
 
+        # spectree documents the view (it copies its attributes here); requests go straight
+        # to the view, because spectree would walk every answer looking for models to dump,
+        # and the views already hand Flask plain JSON-ready values.
         @wraps(documented)
         def parse_then_call(**kwargs: Any) -> Any:
             if signed_in:
@@ -92,7 +95,7 @@ def endpoint(
                 kwargs["body"] = parse_body(body)
             if query is not None:
                 kwargs["params"] = parse_query(query)
-            return documented(**kwargs)
+            return view(**kwargs)
 
         return parse_then_call
 
