@@ -101,8 +101,8 @@ def subscriptions(app: Flask, monkeypatch: pytest.MonkeyPatch) -> threading.Even
     original = hub.subscribe
     subscribed = threading.Event()
 
-    def subscribe() -> Subscription:
-        subscription = original()
+    def subscribe(ready: threading.Event | None = None) -> Subscription:
+        subscription = original(ready)
         subscribed.set()
         return subscription
 

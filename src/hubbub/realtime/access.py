@@ -21,9 +21,11 @@ _lock = threading.Lock()
 
 @dataclass(eq=False)
 class Hold:
-    """One open stream's credential; `ended` is set once it no longer lets anyone in."""
+    """One open stream's credential; `ended` is set once it no longer lets anyone in, and
+    `wake` too, so that a stream waiting on it notices at once."""
 
     credential: Credential
+    wake: threading.Event | None = None
     ended: threading.Event = field(default_factory=threading.Event)
 
 
@@ -32,9 +34,9 @@ def _holds(app: Flask) -> set[Hold]:
     return holds
 
 
-def hold(app: Flask, credential: Credential) -> Hold:
+def hold(app: Flask, credential: Credential, wake: threading.Event | None = None) -> Hold:
     with _lock:
-        held = Hold(credential)
+        held = Hold(credential, wake)
         _holds(app).add(held)
         return held
 
@@ -55,5 +57,7 @@ def sweep(app: Flask) -> int:
     for held in holds:
         if held.credential in revoked and not held.ended.is_set():
             held.ended.set()
+            if held.wake is not None:
+                held.wake.set()
             ended += 1
     return ended

@@ -24,10 +24,12 @@ Message = dict[str, Any]
 class Subscription:
     """One reader's mailbox."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, ready: threading.Event | None = None) -> None:
         self._hub = hub
         self._items: deque[Message] = deque(maxlen=1000)
-        self._ready = threading.Event()
+        # Set when something arrives; a stream passes its connection's own event, so that
+        # one wait also ends when the client goes away.
+        self._ready = ready or threading.Event()
 
     def put(self, message: Message) -> None:
         self._items.append(message)
@@ -55,8 +57,8 @@ class Hub:
         self._lock = threading.Lock()
         self.highest_log_id = 0
 
-    def subscribe(self) -> Subscription:
-        subscription = Subscription(self)
+    def subscribe(self, ready: threading.Event | None = None) -> Subscription:
+        subscription = Subscription(self, ready)
         with self._lock:
             self._subscribers.add(subscription)
         return subscription

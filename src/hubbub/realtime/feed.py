@@ -161,11 +161,14 @@ class Resync(Exception):
 
 
 class Feed:
-    def __init__(self, app: Flask, user_id: int, after: int | None) -> None:
+    def __init__(
+        self, app: Flask, user_id: int, after: int | None, wake: threading.Event | None = None
+    ) -> None:
+        """`wake`, if given, is set whenever something arrives for this feed."""
         watcher.ensure_started(app)
         self._tail = tail_of(app)
         self.user_id = user_id
-        self._subscription = bus_of(app).subscribe()
+        self._subscription = bus_of(app).subscribe(wake)
         end = events.last_event_id()
         # Before what retention kept, or past the end (a log restored from an older backup):
         # either way the client's view cannot be continued from here.

@@ -128,13 +128,15 @@ def stream(ws: Any) -> None:
     user_id = caller().id
     after = request.args.get("after", type=int)
     try:
-        feed = Feed(app, user_id, after)
+        # One event wakes the loop below for anything: an event or signal on the bus, the
+        # client going away (simple-websocket sets it), or the credential being revoked.
+        feed = Feed(app, user_id, after, wake=ws.event)
     except Resync:
         ws.send(json.dumps(_resync(events.last_event_id())))
         ws.close()
         return
     heartbeat = float(app.config["HUBBUB_HEARTBEAT_SECONDS"])
-    held = access.hold(app, credential())
+    held = access.hold(app, credential(), wake=ws.event)
     try:
         # Counted first thing inside the try, so the finally always uncounts it.
         if presence.opened(app, user_id):
@@ -152,7 +154,7 @@ def stream(ws: Any) -> None:
                 ws.send(delivery.frame)
             if feed.behind:
                 continue
-            for signal in feed.wait(min(1.0, max(0.0, next_ping - time.monotonic()))):
+            for signal in feed.wait(max(0.0, next_ping - time.monotonic())):
                 ws.send(json.dumps(signal))
             if time.monotonic() >= next_ping:
                 ws.send(json.dumps({"type": "ping"}))
