@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from unittest.mock import ANY
@@ -33,6 +34,7 @@ from tests.realtime.live import (
     matching,
     refusal,
     refusal_error,
+    stream_url,
 )
 from tests.support import login
 
@@ -256,6 +258,28 @@ def test_an_idle_stream_gets_heartbeat_pings(
     assert stream.ready["type"] == "ready"
     assert stream.read() == PING
     assert stream.read() == PING
+
+
+def test_the_stream_declines_compression(
+    app: Flask, make_user: MakeUser, serve: Callable[[Flask], str]
+) -> None:
+    """Browsers offer permessage-deflate; a compressor per open stream costs more memory than
+    the rest of the stream, so the handshake answers without it and frames come plain."""
+    base = serve(app)
+    ana = person(app, make_user, "ana")
+    offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"
+    ws = websocket.create_connection(
+        stream_url(base),
+        header=[f"Authorization: Bearer {ana.token}", offer],
+        timeout=GUARD,
+        suppress_origin=True,
+    )
+    try:
+        answer = {name.lower(): value for name, value in (ws.getheaders() or {}).items()}
+        assert "sec-websocket-extensions" not in answer, answer
+        assert json.loads(ws.recv())["type"] == "ready"
+    finally:
+        ws.close()
 
 
 def test_idle_streams_hold_no_database_connection(
