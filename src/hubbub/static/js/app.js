@@ -11,6 +11,7 @@ const root = document.getElementById("chat-app");
 const settings = JSON.parse(root.dataset.settings);
 const banner = document.getElementById("connection-banner");
 const BACK_NOTICE_MS = 3000;
+const CONNECTING_NOTICE_DELAY_MS = 2000;
 
 const app = {
   settings,
@@ -80,8 +81,11 @@ function showStatus(status) {
     banner.textContent = "Connection lost. Reconnecting…";
     banner.className = "banner lost";
   } else if (status === "connecting") {
-    banner.textContent = "Connecting…";
-    banner.className = "banner lost";
+    // A first attempt that fails and is followed by one that works needs no word.
+    bannerTimer = window.setTimeout(() => {
+      banner.textContent = "Connecting…";
+      banner.className = "banner lost";
+    }, CONNECTING_NOTICE_DELAY_MS);
   } else if (status === "back") {
     banner.textContent = "Connected again.";
     banner.className = "banner back";
