@@ -88,44 +88,37 @@ class Tail:
         self._start = self._through = at
 
     def _load(self, upto: int) -> None:
+        # Two queries rather than one join: the join would bring each event's data once for
+        # every viewer, fifty times over for a group of fifty.
+        span_covers = and_(
+            MemberSpan.conversation_id == Event.conversation_id,
+            Event.id >= MemberSpan.first_event_id,
+            or_(MemberSpan.last_event_id.is_(None), Event.id <= MemberSpan.last_event_id),
+        )
+        in_range = and_(Event.id > self._through, Event.id <= upto)
+        viewers: dict[int, set[int]] = {}
+        for event_id, viewer in db.session.execute(
+            select(Event.id, MemberSpan.user_id)
+            .join(MemberSpan, span_covers)
+            .where(in_range, or_(Event.user_id.is_(None), Event.user_id == MemberSpan.user_id))
+        ):
+            viewers.setdefault(event_id, set()).add(viewer)
         rows = db.session.execute(
-            select(
-                Event.id,
-                Event.type,
-                Event.conversation_id,
-                Event.message_id,
-                Event.data,
-                MemberSpan.user_id.label("viewer"),
-            )
-            .join(
-                MemberSpan,
-                and_(
-                    MemberSpan.conversation_id == Event.conversation_id,
-                    Event.id >= MemberSpan.first_event_id,
-                    or_(MemberSpan.last_event_id.is_(None), Event.id <= MemberSpan.last_event_id),
-                ),
-            )
-            .where(
-                Event.id > self._through,
-                Event.id <= upto,
-                or_(Event.user_id.is_(None), Event.user_id == MemberSpan.user_id),
-            )
+            select(Event.id, Event.type, Event.conversation_id, Event.message_id, Event.data)
+            .where(in_range)
             .order_by(Event.id)
         ).all()
         db.session.remove()
-        viewers: dict[int, set[int]] = {}
-        first: dict[int, Any] = {}
         for row in rows:
-            viewers.setdefault(row.id, set()).add(row.viewer)
-            first.setdefault(row.id, row)
-        for event_id, row in first.items():
-            delivery = Delivery.of(event_id, row.type, row.conversation_id, row.data)
+            delivery = Delivery.of(row.id, row.type, row.conversation_id, row.data)
             if row.type == "message.deleted":
                 self._erase(delivery.event["data"]["message"]["id"], delivery.event["data"])
+            if row.id not in viewers:
+                continue
             self._entries.append(
-                Entry(event_id, row.message_id, delivery, frozenset(viewers[event_id]))
+                Entry(row.id, row.message_id, delivery, frozenset(viewers[row.id]))
             )
-            self._ids.append(event_id)
+            self._ids.append(row.id)
         self._through = upto
         if len(self._entries) > self._keep:
             dropped = len(self._entries) - self._keep
