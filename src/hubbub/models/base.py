@@ -51,4 +51,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects keep what they hold after a commit: a view answering with what it just wrote need not
+# read it back (every value is set in Python, none by the database). Each request, stream
+# wake-up and task starts with a fresh session, so nothing stale outlives its unit of work.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
