@@ -20,12 +20,15 @@ GROUP_MAX_MEMBERS = 1000
 MISSING = "There is no such conversation."
 
 
-def access_conversation(user: User, conversation_id: int) -> tuple[Conversation, Membership]:
+def access_conversation(
+    user: User, conversation_id: int, *, lock: bool = False
+) -> tuple[Conversation, Membership]:
     """The conversation and the caller's membership, or NotFound for anyone not in it now.
 
-    A conversation the caller left looks exactly like one that does not exist.
+    A conversation the caller left looks exactly like one that does not exist. With `lock`,
+    the conversation's row is held until commit (FOR NO KEY UPDATE; SQLite has one writer).
     """
-    row = db.session.execute(
+    query = (
         select(Conversation, Membership)
         .join(Membership, Membership.conversation_id == Conversation.id)
         .where(
@@ -33,7 +36,10 @@ def access_conversation(user: User, conversation_id: int) -> tuple[Conversation,
             Membership.user_id == user.id,
             Membership.left_at.is_(None),
         )
-    ).first()
+    )
+    if lock:
+        query = query.with_for_update(of=Conversation, key_share=True)
+    row = db.session.execute(query).first()
     if row is None:
         raise NotFound(MISSING)
     return row[0], row[1]

@@ -39,22 +39,17 @@ def send_message(
     With a client_id, a retry returns the first message instead of a second copy: the unique
     key on (sender, client id) holds even when retries race.
     """
-    conversation, membership = access_conversation(user, conversation_id)
+    # Hold the conversation's row until commit, so that its messages take their ids in commit
+    # order: a reader paging with ?after= never finds an older id appear behind a newer one.
+    # FOR NO KEY UPDATE, not FOR UPDATE: an event written meanwhile (which holds the event
+    # counter) only needs a key-share lock on this row, and must get it, or the two deadlock.
+    conversation, membership = access_conversation(user, conversation_id, lock=True)
     body = clean_body(body, BODY_MAX)
     if client_id is not None:
         client_id = clean_line(client_id, "client_id", CLIENT_ID_MAX)
         earlier = _by_client_id(user, client_id)
         if earlier is not None:
             return _same_conversation(earlier, conversation), False
-    # Hold the conversation's row until commit, so that its messages take their ids in commit
-    # order: a reader paging with ?after= never finds an older id appear behind a newer one.
-    # FOR NO KEY UPDATE, not FOR UPDATE: an event written meanwhile (which holds the event
-    # counter) only needs a key-share lock on this row, and must get it, or the two deadlock.
-    db.session.execute(
-        select(Conversation.id)
-        .where(Conversation.id == conversation.id)
-        .with_for_update(key_share=True)
-    )
     message = Message(
         conversation_id=conversation.id, sender_id=user.id, body=body, client_id=client_id
     )
