@@ -142,3 +142,16 @@ def test_argon2_costs_can_be_lowered_from_the_environment(tmp_path: Path) -> Non
 def test_argon2_costs_default_to_the_recommended_profile(tmp_path: Path) -> None:
     assert "ARGON2_MEMORY_COST" not in config.from_env({}, tmp_path)
     assert config.DEFAULTS["ARGON2_MEMORY_COST"] == 64 * 1024
+
+
+def test_realtime_intervals_can_be_set_from_the_environment(tmp_path: Path) -> None:
+    environ = {
+        "HUBBUB_HEARTBEAT_SECONDS": "5",
+        "HUBBUB_LOG_POLL_SECONDS": "0.5",
+        "HUBBUB_ACCESS_CHECK_SECONDS": "1",
+    }
+    settings = config.from_env(environ, tmp_path)
+    assert settings["HUBBUB_HEARTBEAT_SECONDS"] == 5.0
+    assert settings["HUBBUB_LOG_POLL_SECONDS"] == 0.5
+    assert settings["HUBBUB_ACCESS_CHECK_SECONDS"] == 1.0
+    assert "HUBBUB_HEARTBEAT_SECONDS" not in config.from_env({}, tmp_path)

@@ -43,21 +43,33 @@ def from_env(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
     """Build the Flask config from HUBBUB_* variables."""
     redis_url = environ.get("HUBBUB_REDIS_URL") or None
     db_url = environ.get("HUBBUB_DATABASE_URL") or f"sqlite:///{instance_path / 'hubbub.db'}"
-    return {
-        "SECRET_KEY": environ.get("HUBBUB_SECRET_KEY") or secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": database_url(db_url),
-        "HUBBUB_REDIS_URL": redis_url,
-        "HUBBUB_PROXY_COUNT": int(environ.get("HUBBUB_PROXY_COUNT", "0")),
-        # Rate limits, in the notation of the `limits` library.
-        "RATELIMIT_ENABLED": _flag(environ.get("HUBBUB_RATELIMIT_ENABLED"), True),
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        "HUBBUB_LOGIN_LIMIT_ACCOUNT": environ.get("HUBBUB_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
-        "HUBBUB_LOGIN_LIMIT_IP": environ.get("HUBBUB_LOGIN_LIMIT_IP", "10 per minute"),
-        "HUBBUB_REGISTER_LIMIT_IP": environ.get("HUBBUB_REGISTER_LIMIT_IP", "10 per hour"),
-        "HUBBUB_EVENT_RETENTION": timedelta(
-            days=float(environ.get("HUBBUB_EVENT_RETENTION_DAYS", "30"))
-        ),
-    } | _argon2(environ)
+    return (
+        {
+            "SECRET_KEY": environ.get("HUBBUB_SECRET_KEY") or secret_key(instance_path),
+            "SQLALCHEMY_DATABASE_URI": database_url(db_url),
+            "HUBBUB_REDIS_URL": redis_url,
+            "HUBBUB_PROXY_COUNT": int(environ.get("HUBBUB_PROXY_COUNT", "0")),
+            # Rate limits, in the notation of the `limits` library.
+            "RATELIMIT_ENABLED": _flag(environ.get("HUBBUB_RATELIMIT_ENABLED"), True),
+            "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+            "HUBBUB_LOGIN_LIMIT_ACCOUNT": environ.get(
+                "HUBBUB_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"
+            ),
+            "HUBBUB_LOGIN_LIMIT_IP": environ.get("HUBBUB_LOGIN_LIMIT_IP", "10 per minute"),
+            "HUBBUB_REGISTER_LIMIT_IP": environ.get("HUBBUB_REGISTER_LIMIT_IP", "10 per hour"),
+            "HUBBUB_EVENT_RETENTION": timedelta(
+                days=float(environ.get("HUBBUB_EVENT_RETENTION_DAYS", "30"))
+            ),
+        }
+        | _argon2(environ)
+        | _intervals(environ)
+    )
+
+
+def _intervals(environ: Mapping[str, str]) -> dict[str, float]:
+    """The real-time intervals (see DEFAULTS), when set."""
+    names = ("HUBBUB_HEARTBEAT_SECONDS", "HUBBUB_LOG_POLL_SECONDS", "HUBBUB_ACCESS_CHECK_SECONDS")
+    return {name: float(environ[name]) for name in names if environ.get(name)}
 
 
 def _argon2(environ: Mapping[str, str]) -> dict[str, int]:

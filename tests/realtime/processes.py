@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import redis
 import websocket
 
+from hubbub.realtime.bus import channel_for
 from tests.support import PASSWORD, unavailable
 
 API = "/api/v1"
@@ -65,13 +66,18 @@ class Process:
     env: dict[str, str]
     log: Path
     popen: subprocess.Popen[bytes] | None = None
+    # Run as this OS user (the tests may run as root, which PostgreSQL refuses).
+    user: str | None = None
 
     def start(self) -> None:
+        as_user: dict[str, Any] = {}
+        if self.user is not None:
+            as_user = {"user": self.user, "group": self.user, "extra_groups": []}
         with self.log.open("ab") as out:
             out.write(f"--- start: {' '.join(self.args)}\n".encode())
             out.flush()
             self.popen = subprocess.Popen(  # noqa: S603 - our own fixed command lines
-                self.args, env=self.env, stdout=out, stderr=subprocess.STDOUT
+                self.args, env=self.env, stdout=out, stderr=subprocess.STDOUT, **as_user
             )
 
     @property
@@ -117,8 +123,10 @@ class Processes:
     folder: Path
     started: list[Process] = field(default_factory=list)
 
-    def spawn(self, name: str, args: list[str], env: Mapping[str, str]) -> Process:
-        process = Process(name, args, dict(env), self.folder / f"{name}.log")
+    def spawn(
+        self, name: str, args: list[str], env: Mapping[str, str], user: str | None = None
+    ) -> Process:
+        process = Process(name, args, dict(env), self.folder / f"{name}.log", user=user)
         self.started.append(process)
         process.start()
         return process
@@ -175,6 +183,19 @@ def start_redis(group: Processes, port: int, name: str = "redis") -> Process:
     return process
 
 
+def bus_subscribers(port: int) -> int:
+    """How many processes listen on the bus channel of the Redis on this port (-1: no answer)."""
+    client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
+    channel = channel_for(client)
+    try:
+        counts: dict[bytes, int] = dict(client.pubsub_numsub(channel))  # type: ignore[arg-type]
+    except redis.RedisError:
+        return -1
+    finally:
+        client.close()
+    return int(counts.get(channel.encode(), 0))
+
+
 def gunicorn_binary() -> str:
     path = Path(sys.executable).parent / "gunicorn"
     if not path.exists():
@@ -182,16 +203,41 @@ def gunicorn_binary() -> str:
     return str(path)
 
 
-def start_hubbub(group: Processes, name: str, settings: Mapping[str, str]) -> str:
-    """`make serve`'s command line with one gevent worker; returns its base URL once it answers.
+def hubbub_env(settings: Mapping[str, str]) -> dict[str, str]:
+    """Our environment without HUBBUB_* variables (the tests set some in their own process)
+    or FLASK_* ones (FLASK_DEBUG would put a reloader between a test and its server), then
+    the given settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBBUB_", "FLASK_"))}
+    env.update(settings)
+    return env
 
-    The child sees no HUBBUB_* variable of ours (the tests set some in their own process),
-    only the ones given in settings.
+
+def flask_command(*args: str) -> list[str]:
+    """The `flask --app hubbub` command line of the make targets, from this virtualenv."""
+    return [str(Path(sys.executable).parent / "flask"), "--app", "hubbub", *args]
+
+
+def migrate(settings: Mapping[str, str], guard: float = 2 * START_GUARD) -> None:
+    """`make migrate`: `flask db upgrade` on the database the settings name."""
+    done = subprocess.run(  # noqa: S603 - our own fixed command line
+        flask_command("db", "upgrade"),
+        env=hubbub_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=guard,
+        check=False,
+    )
+    assert done.returncode == 0, f"flask db upgrade failed:\n{done.stdout}{done.stderr}"
+
+
+def start_hubbub(group: Processes, name: str, settings: Mapping[str, str], workers: int = 1) -> str:
+    """`make serve`'s command line with gevent workers; returns its base URL once it answers.
+
+    The child sees no HUBBUB_* variable of ours, only the ones given in settings (hubbub_env).
     """
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HUBBUB_")}
-    env.update(settings)
-    args = [gunicorn_binary(), "--worker-class", "gevent", "--workers", "1"]
+    env = hubbub_env(settings)
+    args = [gunicorn_binary(), "--worker-class", "gevent", "--workers", str(workers)]
     args += ["--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2", "hubbub:create_app()"]
     process = group.spawn(name, args, env)
     base = f"http://127.0.0.1:{port}"

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import redis
 
-from hubbub.realtime.bus import CHANNEL
 from tests.realtime.processes import (
     Frame,
     Process,
     Processes,
     StreamReader,
+    bus_subscribers,
     free_port,
     open_direct,
     open_stream,
@@ -37,18 +36,6 @@ def postgres_url(database_url: str) -> str:
     if not database_url.startswith("postgresql"):
         pytest.skip("tiers 1 and 2 share one log between processes, which needs PostgreSQL")
     return database_url
-
-
-def bus_subscribers(port: int) -> int:
-    """How many processes listen on the bus channel of the Redis on this port."""
-    client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
-    try:
-        counts: dict[bytes, int] = dict(client.pubsub_numsub(CHANNEL))  # type: ignore[arg-type]
-    except redis.RedisError:
-        return -1
-    finally:
-        client.close()
-    return int(counts.get(CHANNEL.encode(), 0))
 
 
 def wait_for_subscriber(port: int, group: Processes) -> None:

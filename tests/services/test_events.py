@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, select, text
 
 from hubbub.models import Event, EventCounter, MemberSpan, User, db
 from hubbub.models.conversation import ADMIN, OWNER
+from hubbub.realtime.bus import bus_of
 from hubbub.realtime.feed import Delivery, Feed
 from hubbub.services import conversations, members, messages, reads
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
@@ -868,3 +869,30 @@ def test_concurrent_writers_never_let_a_reader_skip_an_id(
     assert observed == list(range(start + 1, end + 1))
     assert ids(log(app, start)) == observed
     assert counter(app) == end
+
+
+@pytest.mark.parametrize("read", [Feed.poll, Feed.read_log], ids=["tail", "own-reading"])
+def test_a_wake_up_naming_ids_not_yet_written_makes_no_feed_skip_them(
+    app: Flask, trio: tuple[Person, Person, Person], read: Callable[[Feed], list[Delivery]]
+) -> None:
+    """The bus only wakes readers; another deployment on the same Redis, or a stray message,
+    may name an end the log has not reached. Readers go no further than the log's counter."""
+    ana, ben, _ = trio
+    direct = new_direct(app, ana.id, ben.id)
+    with app.app_context():
+        feed = Feed(app, ben.id, None)
+        try:
+            end = feed.cursor
+            bus_of(app).deliver({"kind": "log", "last_id": end + 50})
+            feed.wait(0)
+            assert read(feed) == []
+            assert feed.cursor == end and not feed.behind
+            message_id = post(app, ana.id, direct, "after the stray wake-up")
+            bus_of(app).deliver({"kind": "log", "last_id": end + 1})
+            feed.wait(0)
+            found = [delivery.event for delivery in read(feed)]
+        finally:
+            feed.close()
+    assert [(e["type"], e["data"]["message"]["id"]) for e in found] == [
+        ("message.created", message_id)
+    ]

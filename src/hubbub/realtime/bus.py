@@ -55,7 +55,6 @@ class Hub:
     def __init__(self) -> None:
         self._subscribers: set[Subscription] = set()
         self._lock = threading.Lock()
-        self.highest_log_id = 0
 
     def subscribe(self, ready: threading.Event | None = None) -> Subscription:
         subscription = Subscription(self, ready)
@@ -70,10 +69,6 @@ class Hub:
     def deliver(self, message: Message) -> None:
         """Hand a message to every subscriber of this process."""
         with self._lock:
-            if message.get("kind") == "log":
-                if message["last_id"] <= self.highest_log_id:
-                    return
-                self.highest_log_id = message["last_id"]
             subscribers = list(self._subscribers)
         for subscription in subscribers:
             subscription.put(message)
@@ -95,13 +90,14 @@ class RedisBus(Hub):
         super().__init__()
         self._url = url
         self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.channel = channel_for(self._client)
         self._started = False
         self._stopping = threading.Event()
         self._start_lock = threading.Lock()
 
     def publish(self, message: Message) -> None:
         try:
-            self._client.publish(CHANNEL, json.dumps(message))
+            self._client.publish(self.channel, json.dumps(message))
         except redis.RedisError as error:
             # Readers in this process still hear it; others catch up from the log.
             log.warning("bus: publish failed, delivering locally only: %s", error)
@@ -123,7 +119,7 @@ class RedisBus(Hub):
             try:
                 client = redis.Redis.from_url(self._url, socket_connect_timeout=2)
                 pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-                pubsub.subscribe(CHANNEL)
+                pubsub.subscribe(self.channel)
                 delay = 0.1
                 while not self._stopping.is_set():
                     item = pubsub.get_message(timeout=1.0)
@@ -135,6 +131,16 @@ class RedisBus(Hub):
                 log.warning("bus: Redis listener lost (%s); retrying", error)
             self._stopping.wait(delay)
             delay = min(delay * 2, 2.0)
+
+
+def channel_for(client: redis.Redis) -> str:
+    """The pub/sub channel of the deployment using this Redis database.
+
+    Pub/sub ignores database numbers, so two deployments sharing one Redis on different
+    databases would hear each other's wake-ups; the number is part of the name instead.
+    """
+    number = client.connection_pool.connection_kwargs.get("db", 0)
+    return f"{CHANNEL}:{number}"
 
 
 def bus_of(app: Flask) -> Hub:

@@ -71,17 +71,25 @@ class Tail:
         # The tail holds every event in (_start, _through]; -1: nothing read yet.
         self._start = self._through = -1
 
-    def between(self, after: int, upto: int) -> list[Entry] | None:
-        """Entries in (after, upto], oldest first; None if the tail no longer reaches back
-        to `after`. upto must not pass the committed end of the log."""
+    def between(self, after: int, upto: int) -> tuple[list[Entry], int] | None:
+        """Entries in (after, upto], oldest first, and how far they reach: no further than the
+        log's committed end, whatever upto says. None if the tail no longer reaches back to
+        `after`."""
         with self._lock:
+            if upto > self._through:
+                # A wake-up names an end, but only the log's counter says what is committed:
+                # reading past it would step over ids that are still to come.
+                upto = min(upto, events.last_event_id())
+                db.session.remove()
             if self._through < 0 or upto - self._through > self._keep:
                 self._restart(max(after, upto - self._keep))
             if after < self._start:
                 return None
             if upto > self._through:
                 self._load(upto)
-            return self._entries[bisect_right(self._ids, after) : bisect_right(self._ids, upto)]
+            reached = min(upto, self._through)
+            found = self._entries[bisect_right(self._ids, after) : bisect_right(self._ids, reached)]
+            return found, reached
 
     def _restart(self, at: int) -> None:
         self._entries, self._ids = [], []
@@ -187,10 +195,11 @@ class Feed:
         """The next events this user may see after the cursor, oldest first; moves the cursor."""
         if not self.behind:
             return []
-        entries = self._tail.between(self.cursor, self._known_end)
-        if entries is None:
+        tail = self._tail.between(self.cursor, self._known_end)
+        if tail is None:
             found = self.read_log()
         else:
+            entries, self._known_end = tail
             visible = [entry for entry in entries if self.user_id in entry.viewers]
             if len(visible) > BATCH:
                 visible = visible[:BATCH]
@@ -205,6 +214,8 @@ class Feed:
     def read_log(self) -> list[Delivery]:
         """The next batch after the cursor, read from the log for this user alone: what poll()
         does when the tail no longer reaches back to the cursor."""
+        # No further than the log's committed end, whatever a wake-up said (as in the tail).
+        self._known_end = min(self._known_end, events.last_event_id())
         rows = db.session.execute(
             select(Event.id, Event.type, Event.conversation_id, Event.data)
             .join(

@@ -15,6 +15,8 @@ from flask.typing import ResponseReturnValue
 from flask_sock import Sock
 from pydantic import Field
 from simple_websocket import ConnectionClosed
+from sqlalchemy.exc import SQLAlchemyError
+from wsproto.utilities import LocalProtocolError
 
 from hubbub.api import bp
 from hubbub.api.auth import caller, credential, require_user
@@ -162,8 +164,8 @@ def stream(ws: Any) -> None:
             if time.monotonic() >= next_ping:
                 ws.send(json.dumps({"type": "ping"}))
                 next_ping = time.monotonic() + heartbeat
-    except (ConnectionClosed, ConnectionError):
-        pass  # the client went away, cleanly or not
+    except (ConnectionClosed, ConnectionError, LocalProtocolError):
+        pass  # the client went away, cleanly or not (or was closing as we sent)
     except Exception:
         # The socket is upgraded: an error page would only garble it. Say "server error".
         log.exception("stream for user %s failed", user_id)
@@ -172,5 +174,22 @@ def stream(ws: Any) -> None:
         access.release(app, held)
         feed.close()
         if presence.closed(app, user_id):
-            signals.announce_presence(user_id, online=False)
+            _announce_offline(user_id)
         db.session.remove()
+
+
+def _announce_offline(user_id: int) -> None:
+    """Tell the user's contacts that their last stream here ended, if the database lets us.
+
+    A stream may end because the database went away: the failed query leaves the session to
+    be rolled back first, and a failure here must not escape the view, whose socket is
+    upgraded and can carry no error answer.
+    """
+    try:
+        db.session.rollback()
+        signals.announce_presence(user_id, online=False)
+    except SQLAlchemyError as error:
+        # The class name only: the text of a database error quotes the SQL and its parameters.
+        log.warning(
+            "stream for user %s ended; offline not announced (%s)", user_id, type(error).__name__
+        )

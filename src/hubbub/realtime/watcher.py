@@ -52,10 +52,14 @@ def _watch(app: Flask, stopping: threading.Event) -> None:
     interval = float(app.config["HUBBUB_LOG_POLL_SECONDS"])
     access_every = float(app.config["HUBBUB_ACCESS_CHECK_SECONDS"])
     next_prune = next_access_check = 0.0
+    delivered = -1
     while not stopping.is_set():
         try:
             with app.app_context():
-                hub.deliver({"kind": "log", "last_id": events.last_event_id()})
+                end = events.last_event_id()
+                if end != delivered:  # readers need waking only when the log has grown
+                    hub.deliver({"kind": "log", "last_id": end})
+                    delivered = end
                 if time.monotonic() >= next_access_check:
                     access.sweep(app)
                     next_access_check = time.monotonic() + access_every
