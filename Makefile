@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app hubbub
 
-.PHONY: install install-test run serve migrate test fuzz lint clean
+.PHONY: install install-test run serve migrate test fuzz bench lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Hubbub needs Python 3.11 or newer")'
@@ -48,10 +48,16 @@ FUZZ_EXAMPLES ?= 500
 fuzz: install-test
 	HUBBUB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/api/test_fuzz.py $(PYTEST_ARGS)
 
+# The load benchmark (bench/README.md): every workload on tier 0 and tier 1, e.g.
+# make bench BENCH_ARGS="--workload W1 --tier 0" or BENCH_ARGS="--scale 0.05".
+BENCH_ARGS ?=
+bench: install-test
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 # bandit: medium severity and up (its low findings are asserts for mypy and a sentence that
 # mentions a password).
 lint: install-test
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/bandit --quiet --recursive src --severity-level medium
 
