@@ -186,17 +186,21 @@ def _strings(body: dict[str, Any], *names: str) -> bool:
 
 
 def _may_rewrite_conversation(body: dict[str, Any]) -> bool:
-    """Whether every field a rewrite replaces or drops is valid, so validity is unchanged."""
-    member_ids = body.get("member_ids")
-    return (
-        body.get("kind") in ("direct", "group")
-        and (body.get("user_id") is None or _is_positive_id(body["user_id"]))
-        and isinstance(body.get("title"), str | None)
-        and (
-            member_ids is None
-            or (isinstance(member_ids, list) and all(_is_positive_id(i) for i in member_ids))
+    """Whether the body is valid as it stands (a direct or a group conversation), so that
+    swapping it for another valid one keeps schemathesis' idea of it true: a negative case
+    (an explicit null, a title on a direct conversation) must reach the server as generated."""
+    kind = body.get("kind")
+    if kind == "direct":
+        return set(body) == {"kind", "user_id"} and _is_positive_id(body["user_id"])
+    if kind == "group":
+        member_ids = body.get("member_ids", [])
+        return (
+            set(body) <= {"kind", "title", "member_ids"}
+            and isinstance(body.get("title"), str)
+            and isinstance(member_ids, list)
+            and all(_is_positive_id(i) for i in member_ids)
         )
-    )
+    return False
 
 
 @pytest.fixture
