@@ -27,8 +27,10 @@ from hubbub.models import Event, EventCounter, Message
 from tests.realtime.processes import (
     API,
     REQUEST_GUARD,
+    Answer,
     Frame,
     expect,
+    fetch,
     request,
     stream_url,
     wait_until,
@@ -44,51 +46,6 @@ CHEAP_HASHING = {
 RETRY_PAUSE = 0.1
 # What a client sees when the guard on a stream's socket runs out.
 HANGS = (TimeoutError, websocket.WebSocketTimeoutException)
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: Any
-
-
-def fetch(
-    base: str,
-    method: str,
-    path: str,
-    body: Any = None,
-    token: str | None = None,
-    guard: float = REQUEST_GUARD,
-) -> Answer:
-    """One request on a fresh connection, with the answer's headers (names in lower case).
-
-    Raises OSError or http.client.HTTPException when no answer came; TimeoutError (an OSError)
-    when the hang guard ran out.
-    """
-    parts = urlsplit(base)
-    assert parts.hostname is not None and parts.port is not None
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=guard)
-    headers = {"Accept": "application/json"}
-    payload = None
-    if body is not None:
-        payload = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        connection.request(method, path, body=payload, headers=headers)
-        response = connection.getresponse()
-        raw = response.read()
-        answer_headers = {name.lower(): value for name, value in response.getheaders()}
-        status = response.status
-    finally:
-        connection.close()
-    try:
-        decoded = json.loads(raw) if raw else None
-    except ValueError:
-        decoded = raw.decode(errors="replace")
-    return Answer(status, answer_headers, decoded)
 
 
 @dataclass

@@ -258,15 +258,26 @@ def start_hubbub(group: Processes, name: str, settings: Mapping[str, str], worke
 # HTTP, as a script would use it
 
 
-def request(
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+def fetch(
     base: str,
     method: str,
     path: str,
     body: Any = None,
     token: str | None = None,
     guard: float = REQUEST_GUARD,
-) -> tuple[int, Any]:
-    """One HTTP request on a fresh connection; the status and the decoded JSON answer."""
+) -> Answer:
+    """One request on a fresh connection, with the answer's headers (names in lower case).
+
+    Raises OSError or http.client.HTTPException when no answer came; TimeoutError (an OSError)
+    when the hang guard ran out.
+    """
     parts = urlsplit(base)
     assert parts.hostname is not None and parts.port is not None
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=guard)
@@ -281,13 +292,28 @@ def request(
         connection.request(method, path, body=payload, headers=headers)
         response = connection.getresponse()
         raw = response.read()
+        answer_headers = {name.lower(): value for name, value in response.getheaders()}
         status = response.status
     finally:
         connection.close()
     try:
-        return status, json.loads(raw) if raw else None
+        decoded = json.loads(raw) if raw else None
     except ValueError:
-        return status, raw.decode(errors="replace")
+        decoded = raw.decode(errors="replace")
+    return Answer(status, answer_headers, decoded)
+
+
+def request(
+    base: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str | None = None,
+    guard: float = REQUEST_GUARD,
+) -> tuple[int, Any]:
+    """One HTTP request on a fresh connection; the status and the decoded JSON answer."""
+    answer = fetch(base, method, path, body, token, guard)
+    return answer.status, answer.body
 
 
 def expect(answer: tuple[int, Any], *statuses: int) -> Any:
