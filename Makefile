@@ -7,8 +7,15 @@ PYTEST_ARGS ?= -n auto
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app hubbub
+# A local Kafka broker (deploy/kafka/kafka.sh): jars from Maven Central and its data, both under
+# KAFKA_DIR, outside the repository. KAFKA_VERSION, when set, overrides the one in its pom.xml.
+KAFKA_PORT ?= 19092
+KAFKA_CONTROLLER_PORT ?= 19093
+KAFKA_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hubbub/kafka
+KAFKA_SH := KAFKA_PORT=$(KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(KAFKA_CONTROLLER_PORT) \
+	KAFKA_DIR="$(KAFKA_DIR)" $(if $(KAFKA_VERSION),KAFKA_VERSION=$(KAFKA_VERSION)) bash deploy/kafka/kafka.sh
 
-.PHONY: install install-test run serve migrate test fuzz bench lint clean
+.PHONY: install install-test run serve migrate test fuzz bench lint clean kafka kafka-stop kafka-clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Hubbub needs Python 3.11 or newer")'
@@ -60,6 +67,17 @@ lint: install-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/bandit --quiet --recursive src --severity-level medium
+
+# Starts the broker on 127.0.0.1:$(KAFKA_PORT) and returns once it answers; a no-op while it runs.
+kafka:
+	@$(KAFKA_SH) start
+
+kafka-stop:
+	@$(KAFKA_SH) stop
+
+# Stops the broker and deletes its topics; the jars stay.
+kafka-clean:
+	@$(KAFKA_SH) clean
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -23,7 +23,7 @@ BIN = Path(sys.executable).parent
 START_GUARD = 60.0
 STOP_GRACE = 10.0
 LOG_KEPT = 2 * 2**20  # the end of each server's log is kept next to the results
-DEFAULT_POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_POSTGRES_ADMIN = "postgresql://hubbub:hubbub@127.0.0.1:5432/postgres"
 DEFAULT_DATABASE = "hubbub_bench"
 # Tier 1 gets a private redis-server on a free port unless --redis-url names one. Pub/sub
 # channels ignore the db number, and every Hubbub publishes its wake-ups on the same channel, so

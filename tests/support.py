@@ -16,7 +16,7 @@ from hubbub.models import db
 # CI sets this so that a missing PostgreSQL or Redis fails the run instead of skipping.
 REQUIRE_SERVICES = os.environ.get("HUBBUB_REQUIRE_SERVICES") == "1"
 POSTGRES_ADMIN_URL = os.environ.get(
-    "HUBBUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    "HUBBUB_TEST_POSTGRES_URL", "postgresql+psycopg://hubbub:hubbub@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("HUBBUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
