@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,20 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app from the environment, then from `config` (which tests use)."""
+    """Build the app from the environment, then from `config` (which tests use).
+
+    A setting that cannot work stops the start with one line naming it, and exit status 4:
+    gunicorn's code for an application that failed to load, so it stops instead of starting
+    workers again and again.
+    """
+    try:
+        return _build(config)
+    except settings.ConfigError as error:
+        print(f"Hubbub cannot start: {error}", file=sys.stderr)
+        raise SystemExit(4) from None
+
+
+def _build(config: Mapping[str, Any] | None) -> Flask:
     instance_path = Path(os.environ.get("HUBBUB_INSTANCE_PATH", Path.cwd() / "instance"))
     app = Flask(__name__, instance_path=str(instance_path.resolve()))
     app.config.update(settings.DEFAULTS)

@@ -3,13 +3,58 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import socket
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+# Kafka's own rule for topic names.
+TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class KafkaTarget:
+    """Where the bus between servers runs on Kafka: the brokers to start from, and the topic."""
+
+    servers: tuple[str, ...]
+    topic: str
+
+
+def kafka_target(url: str, variable: str = "HUBBUB_KAFKA_URL") -> KafkaTarget:
+    """Parse kafka://host:port[,host:port]/topic, and check that every host has an address.
+
+    A broker that is down is fine (the bus waits for it); a name that resolves to nothing is a
+    mistake to report at start, not an outage to wait out.
+    """
+    scheme, sep, rest = url.partition("://")
+    if scheme != "kafka" or not sep:
+        raise ConfigError(f"{variable}: expected kafka://host:port[,host:port]/topic, got {url!r}")
+    hosts, _, topic = rest.partition("/")
+    if not TOPIC_NAME.fullmatch(topic) or topic in {".", ".."}:
+        raise ConfigError(
+            f"{variable}: name a topic after the brokers (kafka://host:port/topic); "
+            "letters, digits, '.', '_' and '-' only"
+        )
+    servers = []
+    for server in hosts.split(","):
+        host, colon, port = server.rpartition(":")
+        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"{variable}: {server!r} is not host:port")
+        try:
+            socket.getaddrinfo(host.strip("[]"), int(port), type=socket.SOCK_STREAM)
+        except OSError as error:
+            raise ConfigError(f"{variable}: unknown host {host!r} ({error})") from None
+        servers.append(server)
+    return KafkaTarget(tuple(servers), topic)
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -48,6 +93,7 @@ def from_env(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
             "SECRET_KEY": environ.get("HUBBUB_SECRET_KEY") or secret_key(instance_path),
             "SQLALCHEMY_DATABASE_URI": database_url(db_url),
             "HUBBUB_REDIS_URL": redis_url,
+            "HUBBUB_KAFKA_URL": environ.get("HUBBUB_KAFKA_URL") or None,
             "HUBBUB_PROXY_COUNT": int(environ.get("HUBBUB_PROXY_COUNT", "0")),
             # Rate limits, in the notation of the `limits` library.
             "RATELIMIT_ENABLED": _flag(environ.get("HUBBUB_RATELIMIT_ENABLED"), True),
@@ -68,7 +114,12 @@ def from_env(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
 
 def _intervals(environ: Mapping[str, str]) -> dict[str, float]:
     """The real-time intervals (see DEFAULTS), when set."""
-    names = ("HUBBUB_HEARTBEAT_SECONDS", "HUBBUB_LOG_POLL_SECONDS", "HUBBUB_ACCESS_CHECK_SECONDS")
+    names = (
+        "HUBBUB_HEARTBEAT_SECONDS",
+        "HUBBUB_LOG_POLL_SECONDS",
+        "HUBBUB_ACCESS_CHECK_SECONDS",
+        "HUBBUB_PRESENCE_SECONDS",
+    )
     return {name: float(environ[name]) for name in names if environ.get(name)}
 
 
@@ -108,4 +159,7 @@ DEFAULTS: dict[str, Any] = {
     # Each process checks this often whether its open streams' sessions and tokens still
     # hold; a logout or revocation ends them within this plus one log poll.
     "HUBBUB_ACCESS_CHECK_SECONDS": 2.0,
+    # With more than one process, each tells the others this often who holds a stream on it;
+    # a process silent for three intervals (a crash) no longer keeps its people online.
+    "HUBBUB_PRESENCE_SECONDS": 10.0,
 }

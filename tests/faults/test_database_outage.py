@@ -6,8 +6,10 @@ holds a stream on A. Mid-way the database is stopped as `pg_ctl stop -m fast` st
 later started again; the Hubbub servers are never restarted.
 
 Just before, A's worker is frozen (SIGSTOP) while bob's messages commit through B, and thawed
-once the database is down: so cara's stream on A is woken for events it cannot read, the case
-that ends a stream. It must end cleanly and be refused (503) until the database is back.
+once the database is down: so cara's stream on A is woken for events committed before the
+outage. The wake-ups carry them, so the stream may deliver them without the database; if it
+has to read the log instead, it must end cleanly and be refused (503) until the database is
+back. New streams are refused (503) either way.
 
 While the database is down every request answers 503 {"error": {"code": "unavailable"}} with
 Retry-After: none hangs, none answers 500 (nor logs an unhandled error, streams included).
@@ -268,7 +270,6 @@ def test_a_database_outage_answers_503_and_heals_itself(
                             outage.count(answered_while_down(who)) >= ANSWERS_DURING
                             for who in ("ana", "bob", "cara")
                         )
-                        and "HTTP 503" in stream.refusals
                     ),
                 )
                 with pytest.raises(websocket.WebSocketBadStatusException) as refused:
@@ -313,8 +314,11 @@ def test_a_database_outage_answers_503_and_heals_itself(
     unavailable = [s for s in seen if s.status == 503]
     for s in unavailable:
         assert s.code == "unavailable" and s.retry_after and s.retry_after.isdigit(), s
-    # The stream woken for events it could not read ended, and was refused until the end.
-    assert stream.breaks and stream.connections >= 2, (stream.breaks, stream.refusals)
+    # The stream woken during the outage either delivered what the bus carried, or ended and
+    # was refused until the database was back.
+    assert len(stream.breaks) == stream.connections - 1, (stream.breaks, stream.connections)
+    if stream.breaks:
+        assert "HTTP 503" in stream.refusals, (stream.breaks, stream.refusals)
     for process in servers:
         log = process.log.read_text(errors="replace")
         assert "unhandled error" not in log, f"{process.name} answered 500:\n{process.tail(80)}"

@@ -1,4 +1,4 @@
-"""Two gunicorn processes share one log and one Redis bus; a Redis crash loses no message."""
+"""Two gunicorn processes share one log and one bus (Redis or Kafka); a bus crash loses nothing."""
 
 from __future__ import annotations
 
@@ -6,20 +6,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.realtime.brokers import CrashableBus, wait_for_bus
 from tests.realtime.processes import (
     Frame,
-    Process,
     Processes,
     StreamReader,
-    bus_subscribers,
-    free_port,
     open_direct,
     open_stream,
     register,
     request,
     send,
     start_hubbub,
-    start_redis,
     wait_until,
 )
 
@@ -38,38 +35,31 @@ def postgres_url(database_url: str) -> str:
     return database_url
 
 
-def wait_for_subscriber(port: int, group: Processes) -> None:
-    """B's bus listener is subscribed (after a start or a Redis restart), so no wake-up is lost
-    on the way to a listener that is not there yet."""
-    wait_until(
-        "process B subscribes to the Redis bus",
-        lambda: bus_subscribers(port) >= 1,
-        DELIVERY_GUARD,
-        group.tails,
-    )
-
-
 def created_ids(frames: list[Frame]) -> list[int]:
     return [f["data"]["message"]["id"] for f in frames if f.get("type") == "message.created"]
 
 
+@pytest.mark.parametrize("bus_kind", ["redis", "kafka"])
 @pytest.mark.parametrize(
     "log_poll_seconds",
     [
         pytest.param(None, id="watcher-default"),
-        # With the watcher asleep for the whole test, only Redis wakes process B: this proves
-        # the bus carries wake-ups between processes, also after Redis comes back.
-        pytest.param("3600", id="redis-only"),
+        # With the watcher asleep for the whole test, only the bus wakes process B: this proves
+        # the bus carries wake-ups between processes, also after it comes back.
+        pytest.param("3600", id="bus-only"),
     ],
 )
-def test_a_stream_on_another_process_gets_every_message_across_a_redis_crash(
-    postgres_url: str, processes: Processes, tmp_path: Path, log_poll_seconds: str | None
+def test_a_stream_on_another_process_gets_every_message_across_a_bus_crash(
+    postgres_url: str,
+    processes: Processes,
+    tmp_path: Path,
+    log_poll_seconds: str | None,
+    bus_kind: str,
 ) -> None:
-    redis_port = free_port()
-    redis_process: Process = start_redis(processes, redis_port)
+    bus = CrashableBus(bus_kind, processes)
     settings = {
         "HUBBUB_DATABASE_URL": postgres_url,
-        "HUBBUB_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        **bus.settings,
         "HUBBUB_SECRET_KEY": "processes-test-secret",
         "HUBBUB_RATELIMIT_ENABLED": "0",
         "HUBBUB_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -86,31 +76,35 @@ def test_a_stream_on_another_process_gets_every_message_across_a_redis_crash(
     ws, ready = open_stream(b, bob.token)
     reader = StreamReader(ws)
     sent: list[int] = []
+
+    def details() -> str:
+        return f"received {created_ids(reader.frames)}\n{processes.tails()}\n{bus.details()}"
+
     try:
-        wait_for_subscriber(redis_port, processes)
+        wait_for_bus(a, ana, conversation_id, reader, DELIVERY_GUARD)
 
         def received_through(message_id: int) -> None:
             wait_until(
                 f"B's client receives message {message_id}",
                 lambda: message_id in created_ids(reader.frames),
                 DELIVERY_GUARD,
-                lambda: f"received {created_ids(reader.frames)}\n{processes.tails()}",
+                details,
             )
 
         for n in range(BEFORE_CRASH):
             sent.append(send(a, ana, conversation_id, f"before the crash {n}")["id"])
         received_through(sent[-1])
 
-        redis_process.kill()
+        bus.crash()
         for n in range(DURING_OUTAGE):
             # The bus failing must not fail a send: the message is in the log.
-            sent.append(send(a, ana, conversation_id, f"while Redis is down {n}")["id"])
+            sent.append(send(a, ana, conversation_id, f"while the bus is down {n}")["id"])
         if log_poll_seconds is None:
             # The watcher on B notices the grown log without any wake-up.
             received_through(sent[-1])
 
-        start_redis(processes, redis_port, name="redis-restarted")
-        wait_for_subscriber(redis_port, processes)
+        bus.restart()
+        wait_for_bus(a, ana, conversation_id, reader, DELIVERY_GUARD)
         for n in range(AFTER_RESTART):
             sent.append(send(a, ana, conversation_id, f"after the restart {n}")["id"])
         received_through(sent[-1])
@@ -135,6 +129,7 @@ def test_a_stream_on_another_process_gets_every_message_across_a_redis_crash(
         )
     finally:
         reader.close()
+        bus.close()
 
     assert reader.error is None, reader.error
     assert created_ids(reader.frames) == sent

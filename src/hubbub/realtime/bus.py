@@ -1,24 +1,30 @@
 """The bus wakes every reader in every process when the log grows, and carries ephemeral signals.
 
-It only wakes: the log is the truth. A wake-up lost on the way (Redis down, a dropped
+It only wakes: the log is the truth. A wake-up lost on the way (Redis or Kafka down, a dropped
 message) costs at most one watcher interval, because each process also checks the end of the
-log on its own every HUBBUB_LOG_POLL_SECONDS.
+log on its own every HUBBUB_LOG_POLL_SECONDS. A wake-up carries the events just committed,
+with who may see them, so that a process can hand them to its readers without a query; an
+event that arrives out of order, or after ids it has not seen, is read from the log instead.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import os
+import secrets
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
-import redis
 from flask import Flask
 
 log = logging.getLogger(__name__)
-CHANNEL = "hubbub:bus"
 Message = dict[str, Any]
+Observer = Callable[[Message], None]
 
 
 class Subscription:
@@ -54,6 +60,7 @@ class Hub:
 
     def __init__(self) -> None:
         self._subscribers: set[Subscription] = set()
+        self._observers: dict[str, list[Observer]] = {}
         self._lock = threading.Lock()
 
     def subscribe(self, ready: threading.Event | None = None) -> Subscription:
@@ -66,15 +73,30 @@ class Hub:
         with self._lock:
             self._subscribers.discard(subscription)
 
-    def deliver(self, message: Message) -> None:
-        """Hand a message to every subscriber of this process."""
+    def observe(self, kind: str, observer: Observer) -> None:
+        """Call observer with every message of this kind, before any subscriber hears it
+        (the tail takes in the events a wake-up carries before its readers wake)."""
         with self._lock:
+            self._observers.setdefault(kind, []).append(observer)
+
+    def deliver(self, message: Message) -> None:
+        """Hand a message to the observers of its kind, then to every subscriber here."""
+        with self._lock:
+            observers = list(self._observers.get(message.get("kind", ""), ()))
             subscribers = list(self._subscribers)
+        for observer in observers:
+            observer(message)
         for subscription in subscribers:
             subscription.put(message)
 
     def publish(self, message: Message) -> None:
+        """Send a message to every process of this deployment, this one included."""
         self.deliver(message)
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes hear what this one publishes."""
+        return False
 
     def start(self) -> None:
         """Begin listening to other processes, if there are any."""
@@ -83,64 +105,94 @@ class Hub:
         """Stop listening to other processes."""
 
 
-class RedisBus(Hub):
-    """Redis pub/sub between processes (tiers 1 and 2)."""
+class RemoteBus(Hub):
+    """What the buses between processes (Redis, Kafka) share.
 
-    def __init__(self, url: str) -> None:
+    A message is delivered here at once and sent to the others; each message names the
+    process it came from, so that its echo is not delivered twice, and the deployment, so
+    that another deployment sharing the same channel or topic is not heard at all.
+    """
+
+    def __init__(self, deployment: str) -> None:
         super().__init__()
-        self._url = url
-        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self.channel = channel_for(self._client)
-        self._started = False
-        self._stopping = threading.Event()
+        self.deployment = deployment
+        self._origin = ("", 0)
+        self.listening = threading.Event()  # the listener is subscribed and hears others
+        self._stopping: threading.Event | None = None  # set to stop the running listener
         self._start_lock = threading.Lock()
 
+    @property
+    def origin(self) -> str:
+        """This process's name on the bus; a forked worker gets its own."""
+        name, pid = self._origin
+        if pid != os.getpid():
+            name, pid = f"{os.getpid()}-{secrets.token_hex(6)}", os.getpid()
+            self._origin = (name, pid)
+        return name
+
+    @property
+    def shared(self) -> bool:
+        return True
+
     def publish(self, message: Message) -> None:
+        stamped = {**message, "origin": self.origin, "deployment": self.deployment}
+        self.deliver(stamped)
+        self.send(stamped)
+
+    def send(self, message: Message) -> None:
+        """Send a stamped message to the other processes; never raises."""
+        raise NotImplementedError
+
+    def receive(self, raw: bytes | str) -> None:
+        """A message from the bus: delivered unless it is our own or another deployment's."""
         try:
-            self._client.publish(self.channel, json.dumps(message))
-        except redis.RedisError as error:
-            # Readers in this process still hear it; others catch up from the log.
-            log.warning("bus: publish failed, delivering locally only: %s", error)
-            self.deliver(message)
+            message = json.loads(raw)
+        except ValueError:
+            log.warning("bus: a message that is not JSON was ignored")
+            return
+        if not isinstance(message, dict) or message.get("deployment") != self.deployment:
+            return
+        if message.get("origin") == self.origin:
+            return
+        self.deliver(message)
 
     def start(self) -> None:
         with self._start_lock:
-            if self._started:
+            if self._stopping is not None:
                 return
-            self._started = True
-        threading.Thread(target=self._listen, name="hubbub-bus", daemon=True).start()
+            # Each listener has its own stop signal, so one stopped and a new one started at
+            # once never both run.
+            self._stopping = stopping = threading.Event()
+        threading.Thread(target=self._run, args=(stopping,), name="hubbub-bus", daemon=True).start()
 
     def stop(self) -> None:
-        self._stopping.set()
+        with self._start_lock:
+            stopping, self._stopping = self._stopping, None
+        if stopping is not None:
+            stopping.set()
 
-    def _listen(self) -> None:
+    def _run(self, stopping: threading.Event) -> None:
         delay = 0.1
-        while not self._stopping.is_set():
+        while not stopping.is_set():
             try:
-                client = redis.Redis.from_url(self._url, socket_connect_timeout=2)
-                pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-                pubsub.subscribe(self.channel)
+                self.listen(stopping)
                 delay = 0.1
-                while not self._stopping.is_set():
-                    item = pubsub.get_message(timeout=1.0)
-                    if item is not None and item.get("type") == "message":
-                        self.deliver(json.loads(item["data"]))
-                pubsub.close()
-                client.close()
-            except (redis.RedisError, OSError) as error:
-                log.warning("bus: Redis listener lost (%s); retrying", error)
-            self._stopping.wait(delay)
+            except Exception as error:  # the listener must outlive any outage of the bus
+                log.warning("bus: listener lost (%s); retrying", error)
+            self.listening.clear()
+            stopping.wait(delay)
             delay = min(delay * 2, 2.0)
 
+    def listen(self, stopping: threading.Event) -> None:
+        """Receive until stopping is set or the connection fails; set `listening` once
+        subscribed."""
+        raise NotImplementedError
 
-def channel_for(client: redis.Redis) -> str:
-    """The pub/sub channel of the deployment using this Redis database.
 
-    Pub/sub ignores database numbers, so two deployments sharing one Redis on different
-    databases would hear each other's wake-ups; the number is part of the name instead.
-    """
-    number = client.connection_pool.connection_kwargs.get("db", 0)
-    return f"{CHANNEL}:{number}"
+def deployment_of(app: Flask) -> str:
+    """A name shared by every server of one deployment: all of them hold the same secret key."""
+    key = str(app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, b"hubbub bus", hashlib.sha256).hexdigest()[:16]
 
 
 def bus_of(app: Flask) -> Hub:
@@ -149,5 +201,16 @@ def bus_of(app: Flask) -> Hub:
 
 
 def init_app(app: Flask) -> None:
-    url = app.config.get("HUBBUB_REDIS_URL")
-    app.extensions["hubbub.bus"] = RedisBus(url) if url else Hub()
+    # Each bus's client library is imported only where it is used.
+    hub: Hub
+    if app.config.get("HUBBUB_KAFKA_URL"):
+        from hubbub.realtime.kafka_bus import KafkaBus
+
+        hub = KafkaBus(app.config["HUBBUB_KAFKA_URL"], deployment_of(app))
+    elif app.config.get("HUBBUB_REDIS_URL"):
+        from hubbub.realtime.redis_bus import RedisBus
+
+        hub = RedisBus(app.config["HUBBUB_REDIS_URL"], deployment_of(app))
+    else:
+        hub = Hub()
+    app.extensions["hubbub.bus"] = hub

@@ -1,9 +1,9 @@
 """What one user may see of the log after a cursor, then live: shared by long-poll and WebSocket.
 
-A process reads the newest part of the log once for all its readers (Tail): one query per
-wake-up, however many streams are open, and each event turned into JSON once. A reader whose
-cursor lies before what the tail holds (a client resuming after a while) reads its own way
-through the log first.
+A process reads the newest part of the log once for all its readers (Tail): no query at all
+when the bus brought the events just committed, one per wake-up otherwise, however many streams
+are open, and each event turned into JSON once. A reader whose cursor lies before what the tail
+holds (a client resuming after a while) reads its own way through the log first.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,6 +27,8 @@ BATCH = 500
 EPHEMERAL = {"typing", "presence"}
 # Events the tail keeps; a reader further behind than this reads the log itself.
 TAIL_KEEP = 5000
+# Carried batches that came before the ones they follow, kept until the gap closes.
+HELD_MAX = 256
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,45 @@ class Tail:
         self._ids: list[int] = []
         # The tail holds every event in (_start, _through]; -1: nothing read yet.
         self._start = self._through = -1
+        # Batches the bus carried ahead of a gap, by their first id.
+        self._held: dict[int, Message] = {}
+
+    def offer(self, message: Message) -> None:
+        """Take in the events a wake-up carries (one committed transaction's), if they follow
+        on from what the tail holds; a batch that comes early waits for the gap to close, and
+        one that never follows on is read from the log when a reader asks for it."""
+        if not message.get("events"):
+            return
+        first = int(message["first_id"])
+        with self._lock:
+            if self._through < 0 or first <= self._through:
+                return  # nothing to follow on from yet, or already read from the log
+            if first > self._through + 1:
+                if len(self._held) >= HELD_MAX:
+                    self._held.pop(min(self._held))
+                self._held[first] = message
+                return
+            self._take(message)
+            self._take_held()
+
+    def _take(self, message: Message) -> None:
+        for event in message["events"]:
+            self._add(
+                event["id"],
+                event["type"],
+                event["conversation_id"],
+                event["message_id"],
+                event["data"],
+                event["viewers"],
+            )
+        self._through = int(message["last_id"])
+        self._trim()
+
+    def _take_held(self) -> None:
+        for first in [first for first in self._held if first <= self._through]:
+            del self._held[first]
+        while (message := self._held.pop(self._through + 1, None)) is not None:
+            self._take(message)
 
     def between(self, after: int, upto: int) -> tuple[list[Entry], int] | None:
         """Entries in (after, upto], oldest first, and how far they reach: no further than the
@@ -118,16 +160,30 @@ class Tail:
         ).all()
         db.session.remove()
         for row in rows:
-            delivery = Delivery.of(row.id, row.type, row.conversation_id, row.data)
-            if row.type == "message.deleted":
-                self._erase(delivery.event["data"]["message"]["id"], delivery.event["data"])
-            if row.id not in viewers:
-                continue
-            self._entries.append(
-                Entry(row.id, row.message_id, delivery, frozenset(viewers[row.id]))
+            self._add(
+                row.id, row.type, row.conversation_id, row.message_id, row.data, viewers.get(row.id)
             )
-            self._ids.append(row.id)
         self._through = upto
+        self._trim()
+        self._take_held()
+
+    def _add(
+        self,
+        event_id: int,
+        type: str,
+        conversation_id: int,
+        message_id: int | None,
+        data: str,
+        viewers: Iterable[int] | None,
+    ) -> None:
+        delivery = Delivery.of(event_id, type, conversation_id, data)
+        if type == "message.deleted":
+            self._erase(delivery.event["data"]["message"]["id"], delivery.event["data"])
+        if viewers:
+            self._entries.append(Entry(event_id, message_id, delivery, frozenset(viewers)))
+            self._ids.append(event_id)
+
+    def _trim(self) -> None:
         if len(self._entries) > self._keep:
             dropped = len(self._entries) - self._keep
             self._start = self._ids[dropped - 1]
@@ -150,7 +206,10 @@ def tail_of(app: Flask) -> Tail:
     tail: Tail | None = app.extensions.get("hubbub.tail")
     if tail is None:
         with _tail_lock:
-            tail = app.extensions.setdefault("hubbub.tail", Tail())
+            tail = app.extensions.get("hubbub.tail")
+            if tail is None:
+                tail = app.extensions["hubbub.tail"] = Tail()
+                bus_of(app).observe("log", tail.offer)
     return tail
 
 

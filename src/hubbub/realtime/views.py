@@ -142,11 +142,12 @@ def stream(ws: Any) -> None:
         return
     heartbeat = float(app.config["HUBBUB_HEARTBEAT_SECONDS"])
     held = access.hold(app, credential(), wake=ws.event)
+    board = presence.board_of(app)
     try:
         # Counted first thing inside the try, so the finally always uncounts it.
-        if presence.opened(app, user_id):
+        if board.opened(user_id):
             signals.announce_presence(user_id, online=True)
-        online = signals.online_among_contacts(user_id, presence.online(app))
+        online = signals.online_among_contacts(user_id, board.online())
         # An idle stream must not hold a database connection.
         db.session.remove()
         ws.send(json.dumps({"type": "ready", "last_id": feed.cursor, "online": online}))
@@ -173,7 +174,7 @@ def stream(ws: Any) -> None:
     finally:
         access.release(app, held)
         feed.close()
-        if presence.closed(app, user_id):
+        if board.closed(user_id):
             _announce_offline(user_id)
         db.session.remove()
 

@@ -1,8 +1,10 @@
-"""One thread per process: notices a grown log without a wake-up, ends revoked streams, prunes."""
+"""One thread per process: notices a grown log without a wake-up, ends revoked streams, tells
+the other processes who holds a stream here, prunes."""
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 
@@ -11,7 +13,9 @@ from flask import Flask
 from hubbub.models import db
 from hubbub.realtime import access
 from hubbub.realtime.bus import bus_of
+from hubbub.realtime.presence import board_of
 from hubbub.services import events
+from hubbub.services import presence as signals
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = 3600.0
@@ -32,6 +36,7 @@ def ensure_started(app: Flask) -> None:
             target=_watch, args=(app, stop), name="hubbub-watcher", daemon=True
         )
         app.extensions["hubbub.watcher"] = (thread, stop)
+        board_of(app)  # listening for other processes' streams before the bus starts
         bus_of(app).start()
         thread.start()
 
@@ -49,24 +54,37 @@ def stop(app: Flask) -> None:
 
 def _watch(app: Flask, stopping: threading.Event) -> None:
     hub = bus_of(app)
-    interval = float(app.config["HUBBUB_LOG_POLL_SECONDS"])
-    access_every = float(app.config["HUBBUB_ACCESS_CHECK_SECONDS"])
-    next_prune = next_access_check = 0.0
+    board = board_of(app)
+    every = {
+        "log": float(app.config["HUBBUB_LOG_POLL_SECONDS"]),
+        "access": float(app.config["HUBBUB_ACCESS_CHECK_SECONDS"]),
+        "prune": PRUNE_EVERY,
+    }
+    if hub.shared:
+        every["presence"] = board.interval
+    due = dict.fromkeys(every, 0.0)
     delivered = -1
     while not stopping.is_set():
         try:
             with app.app_context():
-                end = events.last_event_id()
-                if end != delivered:  # readers need waking only when the log has grown
-                    hub.deliver({"kind": "log", "last_id": end})
-                    delivered = end
-                if time.monotonic() >= next_access_check:
+                if time.monotonic() >= due["log"]:
+                    end = events.last_event_id()
+                    if end != delivered:  # readers need waking only when the log has grown
+                        hub.deliver({"kind": "log", "last_id": end})
+                        delivered = end
+                if time.monotonic() >= due.get("presence", math.inf):
+                    board.tell_others()
+                    for user_id in board.lapse():
+                        signals.announce_presence(user_id, online=False)
+                if time.monotonic() >= due["access"]:
                     access.sweep(app)
-                    next_access_check = time.monotonic() + access_every
-                if time.monotonic() >= next_prune:
+                if time.monotonic() >= due["prune"]:
                     events.prune(app.config["HUBBUB_EVENT_RETENTION"])
-                    next_prune = time.monotonic() + PRUNE_EVERY
                 db.session.remove()
         except Exception:  # the watcher must outlive a database restart
             log.exception("watcher: could not read the end of the log")
-        stopping.wait(interval)
+        now = time.monotonic()
+        for job, at in due.items():
+            if at <= now:
+                due[job] = now + every[job]
+        stopping.wait(max(0.0, min(due.values()) - time.monotonic()))

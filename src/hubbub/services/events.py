@@ -2,8 +2,10 @@
 
 Service actions call record() before they commit. Just before the commit, the pending events
 take consecutive ids from the counter row and are inserted with the rest of the transaction;
-after the commit, the bus is told the new end of the log. The counter row stays locked from
-that update to the commit, so transactions that write events commit in id order.
+after the commit, the bus is told the new end of the log and given the events themselves, each
+with the users who may see it, so that other processes need not read them back. The counter
+row stays locked from that update to the commit, so transactions that write events commit in
+id order, and no other transaction can change who sees a conversation in between.
 """
 
 from __future__ import annotations
@@ -15,15 +17,18 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from hubbub.models import Event, EventCounter, MemberSpan, db, utcnow
 
 PENDING = "hubbub.pending_events"
-COMMITTED = "hubbub.committed_event_id"
+COMMITTED = "hubbub.committed_events"
 COUNTER_ROW = 1
+# A transaction whose events' data is larger than this wakes readers without carrying them:
+# they read the events from the log instead.
+CARRY_LIMIT = 256 * 1024
 
 
 @dataclass
@@ -147,16 +152,62 @@ def _append_pending(session: Session) -> None:
             )
     session.execute(insert(Event), rows)
     session.flush()
-    session.info[COMMITTED] = last
+    session.info[COMMITTED] = {"last_id": last, "events": _carried(session, rows)}
+
+
+def _carried(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The events just written, each with everyone who may see it, as the bus carries them;
+    None when they are too large to carry."""
+    if sum(len(row["data"]) for row in rows) > CARRY_LIMIT:
+        return None
+    spans = session.execute(
+        select(
+            MemberSpan.conversation_id,
+            MemberSpan.user_id,
+            MemberSpan.first_event_id,
+            MemberSpan.last_event_id,
+        ).where(
+            MemberSpan.conversation_id.in_({row["conversation_id"] for row in rows}),
+            or_(MemberSpan.last_event_id.is_(None), MemberSpan.last_event_id >= rows[0]["id"]),
+        )
+    ).all()
+    carried = []
+    for row in rows:
+        # Who sees an event, decided as the log's readers decide it (realtime.feed).
+        viewers = {
+            span.user_id
+            for span in spans
+            if span.conversation_id == row["conversation_id"]
+            and span.first_event_id <= row["id"]
+            and (span.last_event_id is None or row["id"] <= span.last_event_id)
+            and row["user_id"] in (None, span.user_id)
+        }
+        carried.append(
+            {
+                "id": row["id"],
+                "type": row["type"],
+                "conversation_id": row["conversation_id"],
+                "message_id": row["message_id"],
+                "data": row["data"],
+                "viewers": sorted(viewers),
+            }
+        )
+    return carried
 
 
 @orm_event.listens_for(Session, "after_commit")
 def _wake_readers(session: Session) -> None:
-    last = session.info.pop(COMMITTED, None)
-    if last is not None and has_app_context():
+    committed = session.info.pop(COMMITTED, None)
+    if committed is not None and has_app_context():
         from hubbub.realtime.bus import bus_of
 
-        bus_of(current_app).publish({"kind": "log", "last_id": last})
+        message = {"kind": "log", "last_id": committed["last_id"]}
+        if committed["events"] is not None:
+            message["first_id"] = committed["events"][0]["id"]
+            message["events"] = committed["events"]
+            # The bus keeps one conversation's messages in order (Kafka's partition key).
+            message["conversation_id"] = committed["events"][0]["conversation_id"]
+        bus_of(current_app).publish(message)
 
 
 @orm_event.listens_for(Session, "after_rollback")
