@@ -1,4 +1,5 @@
-"""Tier 1: one of three gunicorn workers is killed (SIGKILL) in the middle of a burst of sends.
+"""Tiers 1 and 2: one of three gunicorn workers is killed (SIGKILL) in the middle of a burst of
+sends, with the bus between them on Redis or on Kafka.
 
 Twenty clients, each with its own token, send over HTTP into their group and their direct
 conversation and read everything over the WebSocket stream. When half of the sends have been
@@ -34,15 +35,14 @@ from tests.faults.clients import (
     send_and_hang_up,
     send_until_acknowledged,
 )
+from tests.realtime.brokers import bus_settings
 from tests.realtime.processes import (
     Account,
     Processes,
     create_group,
-    free_port,
     open_direct,
     register,
     start_hubbub,
-    start_redis,
     wait_until,
 )
 
@@ -79,14 +79,13 @@ def served_by(master: psutil.Process, port: int) -> dict[tuple[str, int], int]:
     return found
 
 
+@pytest.mark.parametrize("bus_kind", ["redis", "kafka"])
 def test_a_killed_worker_loses_and_doubles_nothing(
-    postgres_url: str, processes: Processes, tmp_path: Path
+    postgres_url: str, processes: Processes, tmp_path: Path, bus_kind: str
 ) -> None:
-    redis_port = free_port()
-    start_redis(processes, redis_port)
     settings = {
         "HUBBUB_DATABASE_URL": postgres_url,
-        "HUBBUB_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        **bus_settings(bus_kind, processes),
         "HUBBUB_SECRET_KEY": "faults-test-secret",
         "HUBBUB_RATELIMIT_ENABLED": "0",
         "HUBBUB_INSTANCE_PATH": str(tmp_path / "instance"),

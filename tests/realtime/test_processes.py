@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.realtime.brokers import CrashableBus, wait_for_bus
+from tests.realtime.brokers import CrashableBus, PrivateKafka, wait_for_bus
 from tests.realtime.processes import (
     Frame,
     Processes,
@@ -138,3 +138,51 @@ def test_a_stream_on_another_process_gets_every_message_across_a_bus_crash(
     assert ids == sorted(set(ids)), "event ids must arrive once each, in increasing order"
     assert all(e["id"] > ready["last_id"] for e in events)
     assert all(e["conversation_id"] == conversation_id for e in events)
+
+
+def test_servers_started_while_kafka_is_down_serve_and_catch_up_once_it_is_back(
+    postgres_url: str, processes: Processes, tmp_path: Path
+) -> None:
+    """Kafka down at start stops nothing: sends succeed and are in the log. B's watcher sleeps
+    through the test, so B's stream hears of them only once its listener reaches the broker,
+    through the first wake-up it carries."""
+    broker = PrivateKafka(processes.folder / "kafka")
+    broker.start()  # formatted once, so that the broker comes back on the same data
+    broker.stop()
+    settings = {
+        "HUBBUB_DATABASE_URL": postgres_url,
+        "HUBBUB_KAFKA_URL": broker.url(),
+        "HUBBUB_SECRET_KEY": "processes-test-secret",
+        "HUBBUB_RATELIMIT_ENABLED": "0",
+        "HUBBUB_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    a = start_hubbub(processes, "hubbub-a", settings)
+    b = start_hubbub(processes, "hubbub-b", {**settings, "HUBBUB_LOG_POLL_SECONDS": "3600"})
+    ana = register(a, "ana")
+    bob = register(b, "bob")
+    conversation_id = open_direct(a, ana, bob)
+    ws, _ = open_stream(b, bob.token)
+    reader = StreamReader(ws)
+    try:
+        while_down = [
+            send(a, ana, conversation_id, f"while Kafka is down {n}")["id"]
+            for n in range(DURING_OUTAGE)
+        ]
+        assert created_ids(reader.frames) == []
+        broker.start()
+        wait_for_bus(a, ana, conversation_id, reader, DELIVERY_GUARD)
+        after = [
+            send(a, ana, conversation_id, f"once Kafka is back {n}")["id"]
+            for n in range(AFTER_RESTART)
+        ]
+        wait_until(
+            "B's client receives every message",
+            lambda: created_ids(reader.frames) == while_down + after,
+            DELIVERY_GUARD,
+            lambda: f"received {created_ids(reader.frames)}\n{processes.tails()}\n{broker.log()}",
+        )
+    finally:
+        reader.close()
+        if broker.running:
+            broker.stop()
+    assert reader.error is None, reader.error

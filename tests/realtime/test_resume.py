@@ -8,19 +8,25 @@ import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import pytest
 import websocket
 
+from tests.faults.clients import CHEAP_HASHING
+from tests.realtime.brokers import bus_settings
 from tests.realtime.live import wait_for_request_threads
 from tests.realtime.processes import (
     Account,
     Frame,
+    Processes,
     create_group,
     open_direct,
     open_stream,
     register,
     send,
+    start_hubbub,
 )
 
 SEED = 20240611
@@ -239,12 +245,35 @@ def test_messages_of_one_conversation_stream_in_the_order_of_their_ids(live_serv
 def test_every_client_resuming_at_random_gets_each_message_once_in_order(live_server: str) -> None:
     """The guarantee: after any disconnect, resuming from the last event id seen delivers every
     missed event exactly once, in order within each conversation."""
-    base = live_server
-    world = build_world(base)
+    resume_at_random([live_server])
+
+
+@pytest.mark.parametrize("bus_kind", ["redis", "kafka"])
+def test_clients_resuming_at_random_across_two_servers_get_each_message_once_in_order(
+    database_url: str, processes: Processes, tmp_path: Path, bus_kind: str
+) -> None:
+    """The same guarantee across two gunicorn servers on one log, with the bus between them on
+    Redis or Kafka: each client and sender uses one of the two, so most events cross."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("servers share one log, which needs PostgreSQL")
+    settings = {
+        "HUBBUB_DATABASE_URL": database_url,
+        **bus_settings(bus_kind, processes),
+        "HUBBUB_SECRET_KEY": "resume-test-secret",
+        "HUBBUB_RATELIMIT_ENABLED": "0",
+        "HUBBUB_INSTANCE_PATH": str(tmp_path / "instance"),
+        **CHEAP_HASHING,
+    }
+    resume_at_random([start_hubbub(processes, f"hubbub-{n}", settings) for n in "ab"])
+
+
+def resume_at_random(bases: list[str]) -> None:
+    """Clients and senders spread over the servers at bases (by their number)."""
+    world = build_world(bases[0])
     deadline = time.monotonic() + GUARD
     stop = threading.Event()
     clients = [
-        Client(i, account, base, random.Random(f"{SEED}-client-{i}"))  # noqa: S311
+        Client(i, account, bases[i % len(bases)], random.Random(f"{SEED}-client-{i}"))  # noqa: S311
         for i, account in enumerate(world.accounts)
     ]
     client_threads = [
@@ -256,7 +285,14 @@ def test_every_client_resuming_at_random_gets_each_message_once_in_order(live_se
     senders = [
         threading.Thread(
             target=send_many,
-            args=(base, number, MESSAGES // SENDERS, world.conversations, sent, errors),
+            args=(
+                bases[number % len(bases)],
+                number,
+                MESSAGES // SENDERS,
+                world.conversations,
+                sent,
+                errors,
+            ),
             name=f"sender-{number}",
             daemon=True,
         )
@@ -281,7 +317,7 @@ def test_every_client_resuming_at_random_gets_each_message_once_in_order(live_se
         # Fences: a group of one per client, created after every message. Once a client sees
         # its own, everything before it in the log has been streamed to that client.
         for client in clients:
-            create_group(base, client.account, FENCE, [])
+            create_group(client.base, client.account, FENCE, [])
         for client, thread in zip(clients, client_threads, strict=True):
             thread.join(max(0.0, deadline - time.monotonic()))
             assert not thread.is_alive(), f"hang guard: client {client.index} is still running"
