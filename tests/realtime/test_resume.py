@@ -7,6 +7,7 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 import websocket
 
 from tests.faults.clients import CHEAP_HASHING
-from tests.realtime.brokers import bus_settings
+from tests.realtime.brokers import CrashableBus
 from tests.realtime.live import wait_for_request_threads
 from tests.realtime.processes import (
     Account,
@@ -37,6 +38,7 @@ MESSAGES = 1000
 GUARD = 300.0
 CONNECT_GUARD = 30.0
 FENCE = "fence"
+BUS_DOWN = 2.0  # seconds
 
 GROUPS = [range(0, 10), range(6, 16), [*range(12, 20), 0, 1, 2]]
 DIRECT = [(0, 19), (3, 4), (5, 17), (8, 13), (10, 11), (16, 18), (1, 7), (2, 14), (9, 15)]
@@ -253,22 +255,36 @@ def test_clients_resuming_at_random_across_two_servers_get_each_message_once_in_
     database_url: str, processes: Processes, tmp_path: Path, bus_kind: str
 ) -> None:
     """The same guarantee across two gunicorn servers on one log, with the bus between them on
-    Redis or Kafka: each client and sender uses one of the two, so most events cross."""
+    Redis or Kafka: each client and sender uses one of the two, so most events cross. A third
+    of the way through the messages the bus is taken away, and brought back a moment later:
+    delivery goes on through the watchers, then through the bus again, by itself."""
     if not database_url.startswith("postgresql"):
         pytest.skip("servers share one log, which needs PostgreSQL")
+    bus = CrashableBus(bus_kind, processes)
     settings = {
         "HUBBUB_DATABASE_URL": database_url,
-        **bus_settings(bus_kind, processes),
+        **bus.settings,
         "HUBBUB_SECRET_KEY": "resume-test-secret",
         "HUBBUB_RATELIMIT_ENABLED": "0",
         "HUBBUB_INSTANCE_PATH": str(tmp_path / "instance"),
         **CHEAP_HASHING,
     }
-    resume_at_random([start_hubbub(processes, f"hubbub-{n}", settings) for n in "ab"])
+    bases = [start_hubbub(processes, f"hubbub-{n}", settings) for n in "ab"]
+
+    def outage() -> None:
+        bus.crash()
+        time.sleep(BUS_DOWN)
+        bus.restart()
+
+    try:
+        resume_at_random(bases, midway=outage)
+    finally:
+        bus.close()
 
 
-def resume_at_random(bases: list[str]) -> None:
-    """Clients and senders spread over the servers at bases (by their number)."""
+def resume_at_random(bases: list[str], midway: Callable[[], None] | None = None) -> None:
+    """Clients and senders spread over the servers at bases (by their number); midway, if
+    given, runs once a third of the messages are sent, while the senders go on."""
     world = build_world(bases[0])
     deadline = time.monotonic() + GUARD
     stop = threading.Event()
@@ -307,6 +323,12 @@ def resume_at_random(bases: list[str]) -> None:
 
         for thread in senders:
             thread.start()
+        if midway is not None:
+            while len(sent) < MESSAGES // 3 and any(t.is_alive() for t in senders):
+                time.sleep(0.01)
+            midway()
+            # Otherwise what midway did was not in the middle of the load.
+            assert len(sent) < MESSAGES, "the senders were done before midway was"
         for thread in senders:
             thread.join(max(0.0, deadline - time.monotonic()))
             assert not thread.is_alive(), "hang guard: a sender never finished"
