@@ -115,6 +115,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def postgres_url(database_url: str) -> str:
+    """This test's database, for tests of several server processes: they share one log, which
+    needs PostgreSQL (the SQLite run of such a test is skipped)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("server processes share one log, which needs PostgreSQL")
+    return database_url
+
+
+@pytest.fixture
 def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Build apps on this test's database, with config overrides; all are disposed after."""
     apps: list[Flask] = []

@@ -58,13 +58,6 @@ DELIVERY_GUARD = 60.0
 IN_FLIGHT_GUARD = 10.0
 
 
-@pytest.fixture
-def postgres_url(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("tier 1's workers share one log, which needs PostgreSQL")
-    return database_url
-
-
 def served_by(master: psutil.Process, port: int) -> dict[tuple[str, int], int]:
     """Which worker (by PID) holds each client connection to the server, by the client's end."""
     found = {}

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import pytest
 import websocket
 
 from tests.realtime.processes import (
@@ -44,13 +43,6 @@ ENDED = "Your session has ended; log in again."
 # A hang guard only: nothing here asserts how fast a stream closes.
 CLOSE_GUARD = 60.0
 Frame = dict[str, Any]
-
-
-@pytest.fixture
-def postgres_url(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("processes share sessions, tokens and the log through PostgreSQL")
-    return database_url
 
 
 # ---- a browser, over plain HTTP --------------------------------------------------------------

@@ -39,13 +39,6 @@ GUARD = 30.0
 QUIET = 2.0
 
 
-@pytest.fixture
-def postgres_url(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("servers share presence through one log's database, which needs PostgreSQL")
-    return database_url
-
-
 def presence(frames: list[Frame], user: Account) -> list[str]:
     return [
         f["data"]["status"]

@@ -28,13 +28,6 @@ DURING_OUTAGE = 4
 AFTER_RESTART = 10
 
 
-@pytest.fixture
-def postgres_url(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("tiers 1 and 2 share one log between processes, which needs PostgreSQL")
-    return database_url
-
-
 def created_ids(frames: list[Frame]) -> list[int]:
     return [f["data"]["message"]["id"] for f in frames if f.get("type") == "message.created"]
 

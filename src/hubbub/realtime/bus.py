@@ -18,13 +18,14 @@ import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask
 
 log = logging.getLogger(__name__)
 Message = dict[str, Any]
 Observer = Callable[[Message], None]
+T = TypeVar("T")
 
 
 class Subscription:
@@ -193,6 +194,21 @@ def deployment_of(app: Flask) -> str:
     """A name shared by every server of one deployment: all of them hold the same secret key."""
     key = str(app.config["SECRET_KEY"]).encode()
     return hmac.new(key, b"hubbub bus", hashlib.sha256).hexdigest()[:16]
+
+
+_listeners_lock = threading.Lock()
+
+
+def listener_of(app: Flask, key: str, make: Callable[[Hub], T]) -> T:
+    """The app's one object under key that listens to its bus, made by make(hub) on first use;
+    made under a lock, so that two threads never both subscribe one."""
+    found: T | None = app.extensions.get(key)
+    if found is None:
+        with _listeners_lock:
+            found = app.extensions.get(key)
+            if found is None:
+                found = app.extensions[key] = make(bus_of(app))
+    return found
 
 
 def bus_of(app: Flask) -> Hub:

@@ -20,7 +20,7 @@ from sqlalchemy import and_, or_, select
 
 from hubbub.models import Event, Membership, MemberSpan, db
 from hubbub.realtime import watcher
-from hubbub.realtime.bus import Message, bus_of
+from hubbub.realtime.bus import Hub, Message, bus_of, listener_of
 from hubbub.services import events
 
 BATCH = 500
@@ -203,17 +203,13 @@ class Tail:
 
 
 def tail_of(app: Flask) -> Tail:
-    tail: Tail | None = app.extensions.get("hubbub.tail")
-    if tail is None:
-        with _tail_lock:
-            tail = app.extensions.get("hubbub.tail")
-            if tail is None:
-                tail = app.extensions["hubbub.tail"] = Tail()
-                bus_of(app).observe("log", tail.offer)
+    return listener_of(app, "hubbub.tail", _listening_tail)
+
+
+def _listening_tail(hub: Hub) -> Tail:
+    tail = Tail()
+    hub.observe("log", tail.offer)
     return tail
-
-
-_tail_lock = threading.Lock()
 
 
 class Resync(Exception):

@@ -14,7 +14,7 @@ from collections import Counter
 
 from flask import Flask
 
-from hubbub.realtime.bus import Hub, Message, bus_of
+from hubbub.realtime.bus import Hub, Message, listener_of
 
 LAPSES_AFTER = 3  # intervals
 
@@ -83,17 +83,10 @@ class Board:
         return dropped - self.online() if dropped else set()
 
 
-_lock = threading.Lock()
-
-
 def board_of(app: Flask) -> Board:
-    board: Board | None = app.extensions.get("hubbub.presence")
-    if board is None:
-        with _lock:
-            board = app.extensions.get("hubbub.presence")
-            if board is None:
-                hub = bus_of(app)
-                board = Board(hub, float(app.config["HUBBUB_PRESENCE_SECONDS"]))
-                hub.observe("streams", board.heard)
-                app.extensions["hubbub.presence"] = board
-    return board
+    def listening_board(hub: Hub) -> Board:
+        board = Board(hub, float(app.config["HUBBUB_PRESENCE_SECONDS"]))
+        hub.observe("streams", board.heard)
+        return board
+
+    return listener_of(app, "hubbub.presence", listening_board)
