@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from hubbub import config
+from tests.realtime.processes import START_GUARD, flask_command, hubbub_env
 
 TIER_ZERO: dict[str, str] = {}
 
@@ -155,3 +157,129 @@ def test_realtime_intervals_can_be_set_from_the_environment(tmp_path: Path) -> N
     assert settings["HUBBUB_LOG_POLL_SECONDS"] == 0.5
     assert settings["HUBBUB_ACCESS_CHECK_SECONDS"] == 1.0
     assert "HUBBUB_HEARTBEAT_SECONDS" not in config.from_env({}, tmp_path)
+
+
+def test_presence_interval_is_read_as_seconds(tmp_path: Path) -> None:
+    settings = config.from_env({"HUBBUB_PRESENCE_SECONDS": "2.5"}, tmp_path)
+    assert settings["HUBBUB_PRESENCE_SECONDS"] == 2.5
+    assert "HUBBUB_PRESENCE_SECONDS" not in config.from_env(TIER_ZERO, tmp_path)
+    assert config.DEFAULTS["HUBBUB_PRESENCE_SECONDS"] == 10.0
+
+
+# The bus on Kafka
+
+
+@pytest.mark.parametrize("environ", [TIER_ZERO, {"HUBBUB_KAFKA_URL": ""}], ids=["unset", "blank"])
+def test_without_a_kafka_url_there_is_no_kafka(tmp_path: Path, environ: dict[str, str]) -> None:
+    assert config.from_env(environ, tmp_path)["HUBBUB_KAFKA_URL"] is None
+
+
+def test_a_kafka_url_is_kept_as_given(tmp_path: Path) -> None:
+    url = "kafka://127.0.0.1:9092/hubbub"
+    assert config.from_env({"HUBBUB_KAFKA_URL": url}, tmp_path)["HUBBUB_KAFKA_URL"] == url
+
+
+@pytest.mark.parametrize(
+    ("url", "servers", "topic"),
+    [
+        ("kafka://127.0.0.1:9092/hubbub", ("127.0.0.1:9092",), "hubbub"),
+        (
+            "kafka://127.0.0.1:9092,localhost:9093,127.0.0.1:65535/hubbub.bus-1_a",
+            ("127.0.0.1:9092", "localhost:9093", "127.0.0.1:65535"),
+            "hubbub.bus-1_a",
+        ),
+        ("kafka://localhost:1/t", ("localhost:1",), "t"),
+    ],
+    ids=["one broker", "several brokers", "smallest port"],
+)
+def test_kafka_target_names_the_brokers_and_the_topic(
+    url: str, servers: tuple[str, ...], topic: str
+) -> None:
+    assert config.kafka_target(url) == config.KafkaTarget(servers, topic)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://127.0.0.1:9092/hubbub",
+        "127.0.0.1:9092/hubbub",
+        "kafka:/127.0.0.1:9092/hubbub",
+        "KAFKA://127.0.0.1:9092/hubbub",
+        "kafka://127.0.0.1:9092",
+        "kafka://127.0.0.1:9092/",
+        "kafka://127.0.0.1:9092/hub/bub",
+        "kafka://127.0.0.1:9092/hub bub",
+        "kafka://127.0.0.1:9092/..",
+        "kafka://127.0.0.1:9092/" + "t" * 250,
+        "kafka://127.0.0.1/hubbub",
+        "kafka://:9092/hubbub",
+        "kafka:///hubbub",
+        "kafka://127.0.0.1:port/hubbub",
+        # Digits to str.isdigit, but not to int() or to Kafka.
+        "kafka://127.0.0.1:\u00b2/hubbub",
+        "kafka://127.0.0.1:\u0669\u0660\u0669\u0662/hubbub",
+        "kafka://127.0.0.1:-1/hubbub",
+        "kafka://127.0.0.1:0/hubbub",
+        "kafka://127.0.0.1:65536/hubbub",
+        "kafka://127.0.0.1:9092,/hubbub",
+        "kafka://127.0.0.1:9092,nohost.invalid:9092/hubbub",
+        "kafka://broker.hubbub.invalid:9092/hubbub",
+    ],
+    ids=[
+        "another scheme",
+        "no scheme",
+        "one slash",
+        "scheme in capitals",
+        "no topic",
+        "empty topic",
+        "topic with a slash",
+        "topic with a space",
+        "topic of dots",
+        "topic too long",
+        "no port",
+        "no host",
+        "no broker",
+        "port not a number",
+        "port a superscript digit",
+        "port in Arabic-Indic digits",
+        "negative port",
+        "port zero",
+        "port too large",
+        "empty broker in the list",
+        "one host that does not resolve",
+        "host that does not resolve",
+    ],
+)
+def test_kafka_target_refuses_a_bad_url_naming_the_variable(url: str) -> None:
+    with pytest.raises(config.ConfigError) as refused:
+        config.kafka_target(url)
+    assert str(refused.value).startswith("HUBBUB_KAFKA_URL: ")
+
+
+def test_a_kafka_host_that_does_not_resolve_is_named() -> None:
+    with pytest.raises(config.ConfigError, match=r"nohost\.invalid"):
+        config.kafka_target("kafka://nohost.invalid:9092/hubbub")
+
+
+def test_a_bad_kafka_url_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    """Exit status 4 makes gunicorn give up instead of starting workers again and again."""
+    env = hubbub_env(
+        {
+            "HUBBUB_KAFKA_URL": "kafka://nohost.invalid:9092/hubbub",
+            "HUBBUB_INSTANCE_PATH": str(tmp_path),
+        }
+    )
+    done = subprocess.run(  # noqa: S603 - our own fixed command line
+        flask_command("routes"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=START_GUARD,
+        check=False,
+    )
+    assert done.returncode == 4, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("Hubbub cannot start: HUBBUB_KAFKA_URL: ")
+    assert "nohost.invalid" in lines[0]
+    assert done.stdout == ""

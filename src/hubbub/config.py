@@ -47,7 +47,7 @@ def kafka_target(url: str, variable: str = "HUBBUB_KAFKA_URL") -> KafkaTarget:
     servers = []
     for server in hosts.split(","):
         host, colon, port = server.rpartition(":")
-        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        if not (colon and host and port.isascii() and port.isdigit() and 0 < int(port) < 65536):
             raise ConfigError(f"{variable}: {server!r} is not host:port")
         try:
             socket.getaddrinfo(host.strip("[]"), int(port), type=socket.SOCK_STREAM)

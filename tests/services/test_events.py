@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from sqlalchemy import create_engine, select, text
 
 from hubbub.models import Event, EventCounter, MemberSpan, User, db
 from hubbub.models.conversation import ADMIN, OWNER
-from hubbub.realtime.bus import bus_of
-from hubbub.realtime.feed import Delivery, Feed
-from hubbub.services import conversations, members, messages, reads
+from hubbub.realtime.bus import Message, bus_of
+from hubbub.realtime.feed import Delivery, Feed, Tail
+from hubbub.services import conversations, events, members, messages, reads
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from tests.api.chat import Person, conversation_url, messages_url, ok, person
 from tests.services.chat import (
@@ -34,6 +34,23 @@ from tests.support import count
 MakeUser = Callable[..., User]
 Logged = dict[str, Any]
 INFO_KEYS = ("id", "kind", "title", "created_at", "members")
+FEED_KEYS = ("id", "type", "conversation_id", "data")
+WAKE_UPS = "tests.wake_ups"
+
+
+@pytest.fixture(autouse=True)
+def wake_ups(request: pytest.FixtureRequest) -> list[Message] | None:
+    """Every wake-up the test's app publishes, in the order published: what another process
+    hears, for seen() to read the events from. Tests that build apps of their own get none."""
+    if "app" not in request.fixturenames:
+        return None
+    app: Flask = request.getfixturevalue("app")
+    # Heard from the log's very beginning, so a tail fed with them alone can hold all of it.
+    assert counter(app) == 0
+    heard: list[Message] = []
+    bus_of(app).observe("log", heard.append)
+    app.extensions[WAKE_UPS] = heard
+    return heard
 
 
 # Reading the log
@@ -81,9 +98,20 @@ def kinds(found: list[Logged]) -> list[tuple[str, int]]:
 def seen(app: Flask, user_id: int, after: int = 0) -> list[Logged]:
     """What a user's feed replays after a cursor, as a reconnecting client receives it.
 
-    Both ways a feed reads: through the process's shared tail, and through the log for this
-    user alone (a cursor older than the tail); they must agree.
+    All three ways events reach a feed: through the process's shared tail, through the log
+    for this user alone (a cursor older than the tail), and through a tail that took nothing
+    but the events the bus carried (another process's); they must agree.
     """
+    found = read_by_feeds(app, user_id, after)
+    end = counter(app)
+    tail = tail_from(app, 0, app.extensions[WAKE_UPS])
+    holds_the_log(tail, end)
+    assert visible(tail, user_id, after, end) == found
+    return found
+
+
+def read_by_feeds(app: Flask, user_id: int, after: int) -> list[Logged]:
+    """seen() without the carried way, for writes that were too large to carry."""
     with app.app_context():
         through_tail = replay(Feed(app, user_id, after), Feed.poll)
         alone = replay(Feed(app, user_id, after), Feed.read_log)
@@ -105,6 +133,52 @@ def replay(feed: Feed, read: Callable[[Feed], list[Delivery]]) -> list[Logged]:
 
 def ids(found: list[Logged]) -> list[int]:
     return [e["id"] for e in found]
+
+
+# The events the bus carries
+
+
+def tail_from(app: Flask, start: int, wake_ups: Iterable[Message]) -> Tail:
+    """A tail of its own that holds the log up to start, then hears only the given wake-ups."""
+    tail = Tail()
+    with app.app_context():
+        # A new tail begins where its first read ends; a read up to start reads no events.
+        assert tail.between(start, start) == ([], start)
+    for message in wake_ups:
+        tail.offer(message)
+    return tail
+
+
+def holds_the_log(tail: Tail, end: int) -> None:
+    """The tail reaches the log's end, so reading from it needs no query: outside an app
+    context, as here, one would fail."""
+    assert not has_app_context()
+    assert tail._through == end, "the carried events did not bring the tail to the log's end"
+
+
+def visible(tail: Tail, user_id: int, after: int, end: int) -> list[Logged]:
+    """What the tail hands one user in (after, end], chosen as Feed.poll chooses."""
+    read = tail.between(after, end)
+    assert read is not None
+    entries, reached = read
+    assert reached == end
+    found: list[Logged] = []
+    for entry in entries:
+        if user_id in entry.viewers:
+            assert json.loads(entry.delivery.frame) == entry.delivery.event
+            found.append(entry.delivery.event)
+    return found
+
+
+def wake_ups_after(heard: list[Message], mark: int, expected: int) -> list[Message]:
+    """The wake-ups of the transactions that committed after mark, in commit order."""
+    found = sorted((m for m in heard if m["last_id"] > mark), key=lambda m: m["last_id"])
+    assert len(found) == expected
+    return found
+
+
+def as_feeds_show(found: list[Logged]) -> list[Logged]:
+    return [{k: e[k] for k in FEED_KEYS} for e in found]
 
 
 # What the API shows, to compare payloads with
@@ -774,6 +848,138 @@ def test_an_owner_who_leaves_does_not_see_the_hand_over(app: Flask, make_user: M
         members.remove_member(as_user(ana), group, ana)
     assert [e["type"] for e in seen(app, ana, after=mark)] == ["member.removed"]
     assert [e["type"] for e in seen(app, ben, after=mark)] == ["member.removed", "member.updated"]
+
+
+# What the bus carries to other processes
+
+
+def three_messages(app: Flask, make_user: MakeUser) -> tuple[int, int, int]:
+    """ana writes ben three messages, each in a transaction of its own; returns ana, ben and
+    the id of the last event before them."""
+    ana, ben = people(make_user, "ana", "ben")
+    direct = new_direct(app, ana, ben)
+    mark = counter(app)
+    for n in range(3):
+        post(app, ana, direct, f"message {n}")
+    return ana, ben, mark
+
+
+def bodies(found: list[Logged]) -> list[str]:
+    return [e["data"]["message"]["body"] for e in found]
+
+
+def test_wake_ups_that_come_early_wait_for_the_gap_to_close(
+    app: Flask, make_user: MakeUser, wake_ups: list[Message]
+) -> None:
+    ana, ben, mark = three_messages(app, make_user)
+    first, second, third = wake_ups_after(wake_ups, mark, 3)
+    assert [m["first_id"] for m in (first, second, third)] == [mark + 1, mark + 2, mark + 3]
+
+    tail = tail_from(app, mark, [third, second])
+    assert tail._through == mark  # neither follows on from what the tail holds
+    tail.offer(first)
+    holds_the_log(tail, mark + 3)
+    for user in (ana, ben):
+        found = visible(tail, user, mark, mark + 3)
+        assert ids(found) == [mark + 1, mark + 2, mark + 3]
+        assert bodies(found) == ["message 0", "message 1", "message 2"]
+        assert found == seen(app, user, mark)
+
+
+def test_a_wake_up_after_a_gap_that_never_closes_is_read_from_the_log(
+    app: Flask, make_user: MakeUser, wake_ups: list[Message], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, ben, mark = three_messages(app, make_user)
+    _lost, second, third = wake_ups_after(wake_ups, mark, 3)
+    tail = tail_from(app, mark, [second, third])
+    assert tail._through == mark
+    loads: list[int] = []
+    load = tail._load
+
+    def counted_load(upto: int) -> None:
+        loads.append(upto)
+        load(upto)
+
+    monkeypatch.setattr(tail, "_load", counted_load)
+
+    with app.app_context():
+        found = visible(tail, ben, mark, mark + 3)
+    assert loads == [mark + 3]
+    assert ids(found) == [mark + 1, mark + 2, mark + 3]
+    assert bodies(found) == ["message 0", "message 1", "message 2"]
+    assert found == seen(app, ben, mark)
+    # Heard again (a slow bus), they change nothing: each event still once.
+    tail.offer(second)
+    tail.offer(third)
+    holds_the_log(tail, mark + 3)
+    assert visible(tail, ben, mark, mark + 3) == found
+
+
+def test_a_log_read_that_closes_the_gap_lets_the_early_wake_ups_in(
+    app: Flask, make_user: MakeUser, wake_ups: list[Message]
+) -> None:
+    _, ben, mark = three_messages(app, make_user)
+    _lost, second, third = wake_ups_after(wake_ups, mark, 3)
+    tail = tail_from(app, mark, [third, second])
+    with app.app_context():
+        [first] = visible(tail, ben, mark, mark + 1)
+    assert first["id"] == mark + 1
+    # The two that came early follow on from the event read: no further read is needed.
+    holds_the_log(tail, mark + 3)
+    found = visible(tail, ben, mark, mark + 3)
+    assert bodies(found) == ["message 0", "message 1", "message 2"]
+    assert found == seen(app, ben, mark)
+
+
+def test_a_transaction_too_large_to_carry_wakes_readers_without_its_events(
+    app: Flask, make_user: MakeUser, wake_ups: list[Message], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ana, ben = people(make_user, "ana", "ben")
+    direct = new_direct(app, ana, ben)
+    mark = counter(app)
+    small = post(app, ana, direct, "small")
+    monkeypatch.setattr(events, "CARRY_LIMIT", 1000)
+    large = post(app, ana, direct, "large " * 200)
+
+    carried, bare = wake_ups_after(wake_ups, mark, 2)
+    assert [e["id"] for e in carried["events"]] == [mark + 1]
+    assert bare["last_id"] == mark + 2
+    assert not {"events", "first_id"} & set(bare)
+    tail = tail_from(app, mark, [carried, bare])
+    assert tail._through == mark + 1  # the tail cannot take what was not carried
+    with app.app_context():
+        found = visible(tail, ben, mark, mark + 2)
+    assert [e["data"]["message"]["id"] for e in found] == [small, large]
+    assert found == read_by_feeds(app, ben, mark)
+    assert found == as_feeds_show(log(app, mark))
+
+
+def test_a_carried_message_deleted_later_is_erased_from_the_tails_copy(
+    app: Flask, make_user: MakeUser, wake_ups: list[Message]
+) -> None:
+    ana, ben = people(make_user, "ana", "ben")
+    direct = new_direct(app, ana, ben)
+    mark = counter(app)
+    message_id = post(app, ana, direct, "regrettable")
+    tail = tail_from(app, mark, wake_ups_after(wake_ups, mark, 1))
+    holds_the_log(tail, mark + 1)
+    [created] = visible(tail, ben, mark, mark + 1)
+    assert created["data"]["message"]["body"] == "regrettable"
+
+    with app.app_context():
+        messages.delete_message(as_user(ana), message_id)
+    [deleted] = wake_ups_after(wake_ups, mark + 1, 1)
+    tail.offer(deleted)
+    holds_the_log(tail, mark + 2)
+    for user in (ana, ben):
+        copy = visible(tail, user, mark, mark + 2)
+        assert copy == as_feeds_show(log(app, mark))
+        assert [e["type"] for e in copy] == ["message.created", "message.deleted"]
+        assert {e["data"]["message"]["body"] for e in copy} == {None}
+    read = tail.between(mark, mark + 2)
+    assert read is not None
+    frames = [entry.delivery.frame for entry in read[0]]
+    assert frames and not any("regrettable" in frame for frame in frames)
 
 
 # Commit order under concurrent writers

@@ -148,7 +148,7 @@ class RemoteBus(Hub):
         """A message from the bus: delivered unless it is our own or another deployment's."""
         try:
             message = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past what Python parses
             log.warning("bus: a message that is not JSON was ignored")
             return
         if not isinstance(message, dict) or message.get("deployment") != self.deployment:

@@ -47,6 +47,7 @@ class KafkaBus(RemoteBus):
         self._outbox: deque[tuple[bytes | None, bytes]] = deque(maxlen=OUTBOX)
         self._pending = threading.Event()
         self._sender_pid = 0
+        self._sender_stop = threading.Event()
         self._sender_lock = threading.Lock()
 
     def send(self, message: Message) -> None:
@@ -55,33 +56,43 @@ class KafkaBus(RemoteBus):
         self._ensure_sender()
         self._pending.set()
 
+    def stop(self) -> None:
+        super().stop()
+        with self._sender_lock:
+            self._sender_stop.set()
+            self._sender_pid = 0  # a send after this starts a sender again
+
     def _ensure_sender(self) -> None:
         if self._sender_pid == os.getpid():
             return
         with self._sender_lock:
             if self._sender_pid != os.getpid():
+                # A forked worker inherits no thread: each process starts its own sender.
                 self._sender_pid = os.getpid()
+                self._sender_stop = stop = threading.Event()
                 threading.Thread(
-                    target=self._send_forever, name="hubbub-kafka-out", daemon=True
+                    target=self._send, args=(stop,), name="hubbub-kafka-out", daemon=True
                 ).start()
 
-    def _send_forever(self) -> None:
+    def _send(self, stop: threading.Event) -> None:
         producer: KafkaProducer | None = None
-        while True:
-            self._pending.wait()
-            self._pending.clear()
-            if producer is None:
-                producer = self._producer()
-                if producer is None:
-                    self._pending.set()
-                    time.sleep(1.0)
+        try:
+            while not stop.is_set():
+                if not self._pending.wait(1.0):
                     continue
-            while self._outbox:
-                key, value = self._outbox.popleft()
-                try:
-                    producer.send(self.target.topic, key=key, value=value)
-                except KafkaError as error:
-                    log.warning("bus: a message was not sent to Kafka: %s", error)
+                if producer is None and (producer := self._producer()) is None:
+                    stop.wait(1.0)  # the broker is not there yet; what waits is kept
+                    continue
+                self._pending.clear()
+                while self._outbox:
+                    key, value = self._outbox.popleft()
+                    try:
+                        producer.send(self.target.topic, key=key, value=value)
+                    except KafkaError as error:
+                        log.warning("bus: a message was not sent to Kafka: %s", error)
+        finally:
+            if producer is not None:
+                producer.close(timeout=1)
 
     def _producer(self) -> KafkaProducer | None:
         try:
