@@ -25,6 +25,9 @@ from flask import Flask
 log = logging.getLogger(__name__)
 Message = dict[str, Any]
 Observer = Callable[[Message], None]
+# Messages for the machinery of other processes (who holds a stream there), not for readers:
+# they go to observers only, so that idle streams do not wake for them.
+INTERNAL = {"streams"}
 T = TypeVar("T")
 
 
@@ -82,9 +85,10 @@ class Hub:
 
     def deliver(self, message: Message) -> None:
         """Hand a message to the observers of its kind, then to every subscriber here."""
+        kind = message.get("kind", "")
         with self._lock:
-            observers = list(self._observers.get(message.get("kind", ""), ()))
-            subscribers = list(self._subscribers)
+            observers = list(self._observers.get(kind, ()))
+            subscribers = [] if kind in INTERNAL else list(self._subscribers)
         for observer in observers:
             observer(message)
         for subscription in subscribers:

@@ -44,7 +44,7 @@ class KafkaBus(RemoteBus):
     def __init__(self, url: str, deployment: str) -> None:
         super().__init__(deployment)
         self.target: KafkaTarget = kafka_target(url)
-        self._outbox: deque[tuple[bytes | None, bytes]] = deque(maxlen=OUTBOX)
+        self._outbox: deque[tuple[bytes, bytes]] = deque(maxlen=OUTBOX)
         self._pending = threading.Event()
         self._sender_pid = 0
         self._sender_stop = threading.Event()
@@ -163,10 +163,13 @@ class KafkaBus(RemoteBus):
             admin.close()
 
 
-def _key(message: Message) -> bytes | None:
-    """Messages of one conversation share a partition, and so keep their order."""
+def _key(message: Message) -> bytes:
+    """Messages of one conversation share a partition, and so keep their order; so do one
+    user's presence, and one process's news of its streams."""
     conversation_id = message.get("conversation_id")
     if conversation_id is not None:
         return str(conversation_id).encode()
     user_id = message.get("user_id")
-    return None if user_id is None else f"user:{user_id}".encode()
+    if user_id is not None:
+        return f"user:{user_id}".encode()
+    return f"process:{message.get('origin')}".encode()

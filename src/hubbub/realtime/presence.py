@@ -20,13 +20,20 @@ LAPSES_AFTER = 3  # intervals
 
 
 class Board:
+    """Streams counted here, and what every other process said of its own.
+
+    A stream that is a user's first or last here is told at once, as that one change; every
+    interval the whole list goes out, which also keeps this process from lapsing. Readers ask
+    about one user at a time, so no question costs more than a look per process.
+    """
+
     def __init__(self, hub: Hub, interval: float) -> None:
         self._hub = hub
         self.interval = interval
         self._lock = threading.Lock()
         self._here: Counter[int] = Counter()
-        # What each other process said last: its users, and when that lapses (monotonic).
-        self._elsewhere: dict[str, tuple[frozenset[int], float]] = {}
+        # What each other process said: its users, and when that lapses (monotonic).
+        self._elsewhere: dict[str, tuple[set[int], float]] = {}
 
     def opened(self, user_id: int) -> bool:
         """Count a stream; True when it is the user's first here (say they are online: they
@@ -35,7 +42,7 @@ class Board:
             self._here[user_id] += 1
             first = self._here[user_id] == 1
         if first:
-            self.tell_others()
+            self._tell({"opened": user_id})
         return first
 
     def closed(self, user_id: int) -> bool:
@@ -45,24 +52,26 @@ class Board:
             if self._here[user_id] > 0:
                 return False
             del self._here[user_id]
-        self.tell_others()
-        return user_id not in self.online()
+        self._tell({"closed": user_id})
+        return not self.is_online(user_id)
 
-    def online(self) -> set[int]:
+    def is_online(self, user_id: int) -> bool:
         now = time.monotonic()
         with self._lock:
-            users = set(self._here)
-            for others, lapses in self._elsewhere.values():
-                if lapses > now:
-                    users |= others
-        return users
+            return user_id in self._here or any(
+                user_id in users and lapses > now for users, lapses in self._elsewhere.values()
+            )
 
     def tell_others(self) -> None:
-        """Publish who holds a stream here (only where there are other processes to hear)."""
+        """Publish everyone who holds a stream here."""
+        with self._lock:
+            users = sorted(self._here)
+        self._tell({"users": users})
+
+    def _tell(self, news: Message) -> None:
+        # Only where there are other processes to hear it.
         if self._hub.shared:
-            with self._lock:
-                users = sorted(self._here)
-            self._hub.publish({"kind": "streams", "users": users})
+            self._hub.publish({"kind": "streams", **news})
 
     def heard(self, message: Message) -> None:
         origin = message.get("origin")
@@ -70,7 +79,14 @@ class Board:
             return
         lapses = time.monotonic() + LAPSES_AFTER * self.interval
         with self._lock:
-            self._elsewhere[origin] = (frozenset(message.get("users") or ()), lapses)
+            users = self._elsewhere[origin][0] if origin in self._elsewhere else set()
+            if "users" in message:
+                users = set(message["users"])
+            elif "opened" in message:
+                users.add(message["opened"])
+            elif "closed" in message:
+                users.discard(message["closed"])
+            self._elsewhere[origin] = (users, lapses)
 
     def lapse(self) -> set[int]:
         """Forget what processes that fell silent said; the users who are now online nowhere."""
@@ -80,7 +96,7 @@ class Board:
             dropped: set[int] = set()
             for origin in gone:
                 dropped |= self._elsewhere.pop(origin)[0]
-        return dropped - self.online() if dropped else set()
+        return {user_id for user_id in dropped if not self.is_online(user_id)}
 
 
 def board_of(app: Flask) -> Board:

@@ -147,7 +147,7 @@ def stream(ws: Any) -> None:
         # Counted first thing inside the try, so the finally always uncounts it.
         if board.opened(user_id):
             signals.announce_presence(user_id, online=True)
-        online = signals.online_among_contacts(user_id, board.online())
+        online = signals.online_among_contacts(user_id, board.is_online)
         # An idle stream must not hold a database connection.
         db.session.remove()
         ws.send(json.dumps({"type": "ready", "last_id": feed.cursor, "online": online}))

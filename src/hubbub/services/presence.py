@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
@@ -24,21 +25,21 @@ def _conversation_ids(user_id: int) -> list[int]:
     )
 
 
-def online_among_contacts(user_id: int, online: set[int]) -> list[int]:
-    """Which of the online users share a conversation with user_id (and user_id itself)."""
-    if not online:
-        return []
-    mine = _conversation_ids(user_id)
+def online_among_contacts(user_id: int, is_online: Callable[[int], bool]) -> list[int]:
+    """Which of the people who share a conversation with user_id (and user_id itself) are
+    online: asked person by person, so the cost follows the user's contacts, not how many
+    people are online."""
+    mine = select(Membership.conversation_id).where(
+        Membership.user_id == user_id, Membership.left_at.is_(None)
+    )
     contacts = set(
         db.session.scalars(
             select(Membership.user_id).where(
-                Membership.conversation_id.in_(mine),
-                Membership.left_at.is_(None),
-                Membership.user_id.in_(online),
+                Membership.conversation_id.in_(mine), Membership.left_at.is_(None)
             )
         )
     )
-    return sorted(contacts | ({user_id} & online))
+    return sorted(user for user in contacts | {user_id} if is_online(user))
 
 
 def announce_typing(user: User, conversation_id: int) -> None:
