@@ -1102,3 +1102,32 @@ def test_a_wake_up_naming_ids_not_yet_written_makes_no_feed_skip_them(
     assert [(e["type"], e["data"]["message"]["id"]) for e in found] == [
         ("message.created", message_id)
     ]
+
+
+def test_a_wake_up_offered_while_a_reader_holds_the_tail_never_waits(
+    app: Flask, make_user: MakeUser, wake_ups: list[Message], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer offers its events just after its commit, still holding its connection; a reader
+    may hold the tail's lock while it waits for a connection of the same pool. Were the writer
+    to wait for the lock, the two would wait for each other once the pool ran dry."""
+    _, ben, mark = three_messages(app, make_user)
+    first, second, third = wake_ups_after(wake_ups, mark, 3)
+    tail = tail_from(app, mark, [])
+    offered = threading.Event()
+
+    def writer() -> None:
+        for message in (first, second, third):
+            tail.offer(message)
+        offered.set()
+
+    with tail._lock:  # a reader in the middle of its read
+        thread = threading.Thread(target=writer, daemon=True)
+        thread.start()
+        assert offered.wait(HANG_GUARD_SECONDS), "offer() waited for the reader's lock"
+    thread.join(HANG_GUARD_SECONDS)
+
+    # The next holder of the lock takes what was offered meanwhile, without reading the log.
+    monkeypatch.setattr(tail, "_load", lambda upto: pytest.fail(f"read the log up to {upto}"))
+    found = visible(tail, ben, mark, mark + 3)
+    assert ids(found) == [mark + 1, mark + 2, mark + 3]
+    assert found == seen(app, ben, mark)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -75,22 +76,37 @@ class Tail:
         self._start = self._through = -1
         # Batches the bus carried ahead of a gap, by their first id.
         self._held: dict[int, Message] = {}
+        # Batches offered while another thread held the lock, for whoever holds it next.
+        self._offered: deque[Message] = deque()
 
     def offer(self, message: Message) -> None:
         """Take in the events a wake-up carries (one committed transaction's), if they follow
         on from what the tail holds; a batch that comes early waits for the gap to close, and
-        one that never follows on is read from the log when a reader asks for it."""
+        one that never follows on is read from the log when a reader asks for it.
+
+        Never waits for the lock: a writer offers right after its commit, still holding its
+        database connection, while a reader may hold the lock waiting for a connection from
+        the same pool. What cannot be taken now is taken by the next holder of the lock."""
         if not message.get("events"):
             return
-        first = int(message["first_id"])
-        with self._lock:
+        self._offered.append(message)
+        if self._lock.acquire(blocking=False):
+            try:
+                self._take_offered()
+            finally:
+                self._lock.release()
+
+    def _take_offered(self) -> None:
+        while self._offered:
+            message = self._offered.popleft()
+            first = int(message["first_id"])
             if self._through < 0 or first <= self._through:
-                return  # nothing to follow on from yet, or already read from the log
+                continue  # nothing to follow on from yet, or already read from the log
             if first > self._through + 1:
                 if len(self._held) >= HELD_MAX:
                     self._held.pop(min(self._held))
                 self._held[first] = message
-                return
+                continue
             self._take(message)
             self._take_held()
 
@@ -118,6 +134,7 @@ class Tail:
         log's committed end, whatever upto says. None if the tail no longer reaches back to
         `after`."""
         with self._lock:
+            self._take_offered()
             if upto > self._through:
                 # A wake-up names an end, but only the log's counter says what is committed:
                 # reading past it would step over ids that are still to come.
