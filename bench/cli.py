@@ -21,11 +21,13 @@ from bench.servers import (
     BENCH_SETTINGS,
     BIN,
     DEFAULT_DATABASE,
+    DEFAULT_KAFKA,
     DEFAULT_POSTGRES_ADMIN,
     TIER_NAMES,
     Options,
     Server,
     Unavailable,
+    kafka_servers,
     raise_open_files,
     start,
 )
@@ -34,12 +36,21 @@ from bench.targets import evaluate
 from bench.workloads import WORKLOADS
 
 PROFILE_RATE = 100  # py-spy samples per second
+TIERS = (0, 1, 2)
+
+
+def kafka_url(text: str) -> str:
+    try:
+        servers = kafka_servers(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return "kafka://" + ",".join(servers)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Run Hubbub's workloads against a tier 0 and a tier 1 server it starts.",
+        description="Run Hubbub's workloads against the tier 0, 1 and 2 servers it starts.",
     )
     parser.add_argument(
         "--workload",
@@ -53,8 +64,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "-t",
         action="append",
         type=int,
-        choices=(0, 1),
-        help="run on this tier (repeat for both; default: both)",
+        choices=TIERS,
+        help="run on this tier (repeat for more; default: all)",
     )
     parser.add_argument(
         "--scale",
@@ -88,7 +99,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--database",
         default=DEFAULT_DATABASE,
-        help="tier 1's database: dropped and created afresh for each workload",
+        help="tiers 1 and 2's database: dropped and created afresh for each workload",
     )
     parser.add_argument(
         "--redis-url",
@@ -96,10 +107,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "on a free port, since every Hubbub on one Redis shares the bus channel",
     )
     parser.add_argument(
+        "--kafka-url",
+        type=kafka_url,
+        default=DEFAULT_KAFKA,
+        help=f"tier 2's Kafka brokers (default {DEFAULT_KAFKA}; make kafka starts one there); "
+        "each workload gets a fresh topic, deleted afterwards",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=os.cpu_count() or 2,
-        help="gunicorn workers on tier 1 (default: cores)",
+        help="gunicorn workers on tier 1 (default: cores); each of tier 2's two servers gets "
+        "half as many, at least 1",
     )
     parser.add_argument(
         "--profile",
@@ -125,9 +144,11 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     workloads = args.workload or list(WORKLOADS)
-    tiers = args.tier or [0, 1]
+    tiers = args.tier or list(TIERS)
     sizes = sizes_from(args)
-    options = Options(args.postgres_url, args.database, args.redis_url, args.workers)
+    options = Options(
+        args.postgres_url, args.database, args.redis_url, args.workers, kafka_url=args.kafka_url
+    )
     limit = raise_open_files()
     print(f"open-file limit {limit}; sizes: {sizes.as_dict()}", flush=True)
     records = []
@@ -184,6 +205,10 @@ def run_one(
         return record
     record["server_command"] = " ".join(server.command)
     record["server_pid"] = server.pid
+    record["server_layout"] = server.layout()
+    if len(server.pids) > 1:
+        record["server_commands"] = [" ".join(command) for command in server.commands]
+        record["server_pids"] = server.pids
     profilers = _start_profilers(server, workload, results) if profile else []
     try:
         outcome: dict[str, Any] = asyncio.run(function(server, sizes))
@@ -228,26 +253,34 @@ def code_version() -> dict[str, Any]:
     return {"commit": commit, "src_changed": bool(changed)}
 
 
+def _profile_stems(server: Server, workload: str, results: Path) -> list[str]:
+    """One file stem per server: profile-W1-tier1, or profile-W1-tier2-s1, -s2, ..."""
+    stem = f"profile-{workload}-tier{server.tier}"
+    if len(server.pids) == 1:
+        return [str(results / stem)]
+    return [str(results / f"{stem}-s{n}") for n in range(1, len(server.pids) + 1)]
+
+
 def _start_profilers(server: Server, workload: str, results: Path) -> list[subprocess.Popen[bytes]]:
-    """py-spy on the server and its workers: an SVG flame graph and collapsed stacks."""
+    """py-spy on each server and its workers: an SVG flame graph and collapsed stacks."""
     results.mkdir(parents=True, exist_ok=True)
-    stem = results / f"profile-{workload}-tier{server.tier}"
     spy = str(BIN / "py-spy")
-    common = ["--pid", str(server.pid), "--subprocesses", "--rate", str(PROFILE_RATE)]
     started = []
-    for fmt, suffix in (("flamegraph", ".svg"), ("raw", ".txt")):
-        command = [spy, "record", *common, "--format", fmt, "-o", f"{stem}{suffix}"]
-        log = open(f"{stem}{suffix}.log", "wb")  # noqa: SIM115 - closed with the process
-        started.append(
-            subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
-        )
+    for pid, stem in zip(server.pids, _profile_stems(server, workload, results), strict=True):
+        common = ["--pid", str(pid), "--subprocesses", "--rate", str(PROFILE_RATE)]
+        for fmt, suffix in (("flamegraph", ".svg"), ("raw", ".txt")):
+            command = [spy, "record", *common, "--format", fmt, "-o", f"{stem}{suffix}"]
+            log = open(f"{stem}{suffix}.log", "wb")  # noqa: SIM115 - closed with the process
+            started.append(
+                subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+            )
     return started
 
 
 def _stop_profilers(
     server: Server, profilers: list[subprocess.Popen[bytes]], workload: str, results: Path
 ) -> dict[str, Any]:
-    stem = results / f"profile-{workload}-tier{server.tier}"
+    stems = _profile_stems(server, workload, results)
     for spy in profilers:
         spy.send_signal(signal.SIGINT)
     for spy in profilers:
@@ -256,18 +289,24 @@ def _stop_profilers(
         except subprocess.TimeoutExpired:
             spy.kill()
             spy.wait()
-    raw = Path(f"{stem}.txt")
-    top = top_functions(raw) if raw.exists() else []
-    return {"svg": f"{stem}.svg", "collapsed": str(raw), "top_self": top}
+    raws = [Path(f"{stem}.txt") for stem in stems]
+    top = top_functions(*(raw for raw in raws if raw.exists()))
+    svgs = [f"{stem}.svg" for stem in stems]
+    collapsed = [str(raw) for raw in raws]
+    if len(stems) == 1:
+        return {"svg": svgs[0], "collapsed": collapsed[0], "top_self": top}
+    return {"svg": svgs, "collapsed": collapsed, "top_self": top}
 
 
-def top_functions(collapsed: Path, count: int = 15) -> list[dict[str, Any]]:
-    """The functions where the most samples ended (self time), from py-spy's raw format."""
+def top_functions(*collapsed: Path, count: int = 15) -> list[dict[str, Any]]:
+    """The functions where the most samples ended (self time), from py-spy's raw format; over
+    every server's file together."""
     from collections import Counter
 
     self_samples: Counter[str] = Counter()
     total = 0
-    for line in collapsed.read_text(errors="replace").splitlines():
+    lines = [line for c in collapsed for line in c.read_text(errors="replace").splitlines()]
+    for line in lines:
         stack, _, number = line.rpartition(" ")
         if not stack or not number.isdigit():
             continue

@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import json
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -41,6 +41,7 @@ class User:
     id: int
     username: str
     token: str
+    server: int = 0  # which of the deployment's servers this user talks to, HTTP and stream
 
 
 async def bounded(jobs: Iterable[Callable[[], Awaitable[T]]], concurrency: int) -> list[T]:
@@ -55,10 +56,16 @@ async def bounded(jobs: Iterable[Callable[[], Awaitable[T]]], concurrency: int) 
 
 
 class Client:
-    """One aiohttp session for a whole workload: a pool of keep-alive HTTP connections."""
+    """One aiohttp session for a whole workload: a pool of keep-alive HTTP connections.
 
-    def __init__(self, base: str, tag: str, connections: int = 64) -> None:
-        self.base = base
+    With several servers (tier 2) the n-th user signed up talks to server n % servers, so
+    that members of one conversation sit on different servers and deliveries cross the bus.
+    """
+
+    def __init__(self, bases: Sequence[str], tag: str, connections: int = 64) -> None:
+        if isinstance(bases, str) or not bases:
+            raise TypeError("bases: a list of the servers' base URLs")
+        self.bases = list(bases)
         self.tag = tag
         # Idle connections are dropped before gunicorn's 2 s keep-alive would close them, so a
         # send never races a server-side close and fails for the bench's own reasons.
@@ -90,12 +97,13 @@ class Client:
         body: Any = None,
         token: str | None = None,
         ok: tuple[int, ...] = (200, 201),
+        server: int = 0,
     ) -> Any:
         headers = {"Accept": "application/json"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         async with self.session.request(
-            method, self.base + API + path, json=body, headers=headers
+            method, self.bases[server] + API + path, json=body, headers=headers
         ) as answer:
             raw = await answer.read()
             if answer.status not in ok:
@@ -106,25 +114,29 @@ class Client:
 
     async def sign_up(self) -> User:
         """A new account through POST /accounts, then a token through POST /tokens."""
-        username = f"{self.tag}{next(self._names)}"
+        n = next(self._names)
+        server = n % len(self.bases)
+        username = f"{self.tag}{n}"
         account = {"username": username, "email": f"{username}@bench.example", "password": PASSWORD}
-        user = (await self.request("POST", "/accounts", account, ok=(201,)))["user"]
+        user = (await self.request("POST", "/accounts", account, ok=(201,), server=server))["user"]
         login = {"login": username, "password": PASSWORD, "name": "bench"}
-        token = (await self.request("POST", "/tokens", login, ok=(201,)))["token"]
-        return User(id=user["id"], username=username, token=token)
+        answer = await self.request("POST", "/tokens", login, ok=(201,), server=server)
+        return User(id=user["id"], username=username, token=answer["token"], server=server)
 
     async def sign_up_many(self, count: int, concurrency: int = 8) -> list[User]:
         return await bounded((self.sign_up for _ in range(count)), concurrency)
 
     async def create_group(self, owner: User, members: list[User], title: str) -> int:
         body = {"kind": "group", "title": title, "member_ids": [m.id for m in members]}
-        answer = await self.request("POST", "/conversations", body, owner.token, ok=(201,))
+        answer = await self.request(
+            "POST", "/conversations", body, owner.token, ok=(201,), server=owner.server
+        )
         conversation_id: int = answer["conversation"]["id"]
         return conversation_id
 
     async def open_direct(self, user: User, other: User) -> int:
         body = {"kind": "direct", "user_id": other.id}
-        answer = await self.request("POST", "/conversations", body, user.token)
+        answer = await self.request("POST", "/conversations", body, user.token, server=user.server)
         conversation_id: int = answer["conversation"]["id"]
         return conversation_id
 
@@ -145,7 +157,7 @@ class Client:
         body = {"body": BODY_PREFIX + uid, "client_id": uid}
         path = f"/conversations/{conversation_id}/messages"
         try:
-            await self.request("POST", path, body, user.token, ok=(201,))
+            await self.request("POST", path, body, user.token, ok=(201,), server=user.server)
         except FAILURES as error:
             deliveries.send_failed(uid, error)
             return uid, None
@@ -158,20 +170,24 @@ class Client:
         query = f"?limit={limit}" + ("" if before is None else f"&before={before}")
         started = time.perf_counter()
         answer = await self.request(
-            "GET", f"/conversations/{conversation_id}/messages{query}", token=user.token, ok=(200,)
+            "GET",
+            f"/conversations/{conversation_id}/messages{query}",
+            token=user.token,
+            ok=(200,),
+            server=user.server,
         )
         return time.perf_counter() - started, len(answer["messages"])
 
     # -- streams -------------------------------------------------------------------------------
 
-    def stream_url(self) -> str:
-        return "ws" + self.base.removeprefix("http") + API + "/stream"
+    def stream_url(self, server: int = 0) -> str:
+        return "ws" + self.bases[server].removeprefix("http") + API + "/stream"
 
     async def connect(self, user: User, deliveries: Deliveries) -> Stream:
         """Open a stream and wait for its ready frame."""
         ws = await asyncio.wait_for(
             self.stream_session.ws_connect(
-                self.stream_url(),
+                self.stream_url(user.server),
                 headers={"Authorization": f"Bearer {user.token}"},
                 timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_GUARD),
                 autoping=True,

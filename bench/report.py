@@ -9,7 +9,7 @@ from typing import Any
 from bench.targets import lookup
 
 RESULTS = Path(__file__).parent / "results"
-TIER_COLOURS = {0: "#4c72b0", 1: "#dd8452"}
+TIER_COLOURS = {0: "#4c72b0", 1: "#dd8452", 2: "#8172b3"}
 OK, NOT_OK = "#2a9d4b", "#c0392b"
 
 # What the console table shows for each workload besides the targets.
@@ -185,8 +185,8 @@ def draw(records: list[dict[str, Any]], out: Path) -> Path | None:
         return None
     fig, axes = plt.subplots(5, 2, figsize=(14, 22))
     fig.suptitle(
-        "Hubbub benchmark: bars are tiers (tier 0 blue, tier 1 orange); dashed red lines are "
-        "targets;\nbar outline green = target met, red = missed",
+        "Hubbub benchmark: bars are tiers (tier 0 blue, tier 1 orange, tier 2 purple); dashed "
+        "red lines are targets;\nbar outline green = target met, red = missed",
         fontsize=12,
     )
 

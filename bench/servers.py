@@ -1,10 +1,11 @@
-"""Starting Hubbub the way operators do (tier 0 and tier 1), and measuring its processes."""
+"""Starting Hubbub the way operators do (tiers 0, 1 and 2), and measuring its processes."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import resource
+import secrets
 import shutil
 import socket
 import subprocess
@@ -25,6 +26,8 @@ STOP_GRACE = 10.0
 LOG_KEPT = 2 * 2**20  # the end of each server's log is kept next to the results
 DEFAULT_POSTGRES_ADMIN = "postgresql://hubbub:hubbub@127.0.0.1:5432/postgres"
 DEFAULT_DATABASE = "hubbub_bench"
+DEFAULT_KAFKA = "kafka://127.0.0.1:19092"
+TIER2_SERVERS = 2
 # Tier 1 gets a private redis-server on a free port unless --redis-url names one. Pub/sub
 # channels ignore the db number, and every Hubbub publishes its wake-ups on the same channel, so
 # two deployments on one Redis hear each other's log positions: a private Redis keeps the bench
@@ -37,11 +40,15 @@ BENCH_SETTINGS = {
     "HUBBUB_ARGON2_PARALLELISM": "1",
     "HUBBUB_SECRET_KEY": "bench-only-secret-not-for-production",
 }
-TIER_NAMES = {0: "tier 0: flask run + SQLite", 1: "tier 1: gunicorn gevent + PostgreSQL + Redis"}
+TIER_NAMES = {
+    0: "tier 0: flask run + SQLite",
+    1: "tier 1: gunicorn gevent + PostgreSQL + Redis",
+    2: "tier 2: two gunicorn gevent servers + PostgreSQL + Kafka",
+}
 
 
 class Unavailable(RuntimeError):
-    """A service a tier needs (PostgreSQL, Redis) is not there."""
+    """A service a tier needs (PostgreSQL, Redis, Kafka) is not there."""
 
 
 def raise_open_files() -> int:
@@ -118,63 +125,114 @@ def usage(before: Sample, after: Sample) -> dict[str, Any]:
 
 @dataclass
 class Options:
-    """Where tier 1's services are, and how many gunicorn workers."""
+    """Where tiers 1 and 2 find their services, and how many gunicorn workers they get."""
 
     postgres_admin_url: str = DEFAULT_POSTGRES_ADMIN
     database: str = DEFAULT_DATABASE
     redis_url: str | None = None  # None: a private redis-server for each tier 1 server
     workers: int = field(default_factory=lambda: os.cpu_count() or 2)
     keep_logs: Path | None = None
+    kafka_url: str = DEFAULT_KAFKA  # tier 2's brokers; each workload takes a topic of its own
 
 
 @dataclass
 class Server:
-    """One running Hubbub: its base URL, database URL, main PID and log."""
+    """One running deployment: its servers' base URLs and main processes, one database.
+
+    Tiers 0 and 1 are one server; tier 2 is several, and a client spreads its users over
+    `bases`.
+    """
 
     tier: int
-    base: str
+    bases: list[str]
     database_url: str
-    popen: subprocess.Popen[bytes]
-    log: Path
+    popens: list[subprocess.Popen[bytes]]
+    logs: list[Path]
     folder: Path
-    command: list[str]
+    commands: list[list[str]]
     options: Options
     helpers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    workers: int = 0  # gunicorn workers per server (0: not gunicorn)
+    bus: str = "in-process"
+    kafka_topic: str | None = None
+
+    @property
+    def base(self) -> str:
+        return self.bases[0]
 
     @property
     def pid(self) -> int:
-        return self.popen.pid
+        return self.popens[0].pid
+
+    @property
+    def pids(self) -> list[int]:
+        return [popen.pid for popen in self.popens]
+
+    @property
+    def command(self) -> list[str]:
+        return self.commands[0]
+
+    def layout(self) -> dict[str, Any]:
+        return {"servers": len(self.bases), "workers_per_server": self.workers, "bus": self.bus}
 
     def sample(self) -> Sample:
-        return sample_tree(self.pid)
+        """The sum over every server's tree: what the deployment spends, not one server."""
+        samples = [sample_tree(pid) for pid in self.pids]
+        return Sample(
+            samples[-1].at,
+            sum(s.cpu_seconds for s in samples),
+            sum(s.rss_bytes for s in samples),
+            sum(s.processes for s in samples),
+        )
 
     def alive(self) -> bool:
-        return self.popen.poll() is None
+        return all(popen.poll() is None for popen in self.popens)
 
     def tail(self, lines: int = 30) -> str:
-        if not self.log.exists():
-            return "[no server output]"
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        if len(self.logs) == 1:
+            return _tail(self.logs[0], lines)
+        return "\n".join(
+            f"-- server {n} ({base}) --\n{_tail(log, lines)}"
+            for n, (base, log) in enumerate(zip(self.bases, self.logs, strict=True), 1)
+        )
 
     def stop(self) -> None:
-        """SIGTERM to the server's main process (gunicorn passes it on), then SIGKILL."""
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(timeout=STOP_GRACE)
+        """SIGTERM to each server's main process (gunicorn passes it on), then SIGKILL."""
+        # All at once, so that a deployment of several servers stops in one grace period.
+        for popen in self.popens:
+            if popen.poll() is None:
+                popen.terminate()
+        for popen in self.popens:
+            _wait_or_kill(popen)
         if self.options.keep_logs is not None:
-            self.options.keep_logs.parent.mkdir(parents=True, exist_ok=True)
-            with self.log.open("rb") as log:
-                log.seek(max(0, self.log.stat().st_size - LOG_KEPT))
-                self.options.keep_logs.write_bytes(log.read())
+            self._keep_logs(self.options.keep_logs)
         for helper in self.helpers:
             _terminate(helper)
-        if self.tier == 1:
+        if self.tier in (1, 2):
             drop_database(self.options)
+        if self.kafka_topic is not None:
+            delete_topic(self.options.kafka_url, self.kafka_topic)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _keep_logs(self, kept: Path) -> None:
+        """The end of each server's log, one after the other in one file."""
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        share = LOG_KEPT // len(self.logs)
+        with kept.open("wb") as out:
+            for n, (base, log) in enumerate(zip(self.bases, self.logs, strict=True), 1):
+                if len(self.logs) > 1:
+                    out.write(f"==== server {n} ({base}) ====\n".encode())
+                if not log.exists():
+                    continue
+                with log.open("rb") as source:
+                    source.seek(max(0, log.stat().st_size - share))
+                    out.write(source.read())
+
+
+def _tail(log: Path, lines: int) -> str:
+    if not log.exists():
+        return "[no server output]"
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def _env(settings: dict[str, str]) -> dict[str, str]:
@@ -225,11 +283,15 @@ def drop_database(options: Options) -> None:
 def _terminate(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
-        try:
-            process.wait(timeout=STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_GRACE)
+        _wait_or_kill(process)
+
+
+def _wait_or_kill(process: subprocess.Popen[bytes]) -> None:
+    try:
+        process.wait(timeout=STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_GRACE)
 
 
 def start_redis(folder: Path) -> tuple[str, subprocess.Popen[bytes]]:
@@ -267,6 +329,70 @@ def check_redis(url: str) -> None:
         client.close()
 
 
+def kafka_servers(url: str) -> list[str]:
+    """The brokers of kafka://host:port[,host:port]; a topic is not given here, since each
+    workload on tier 2 takes a fresh one (so that no earlier run's messages reach it)."""
+    rest = url.removeprefix("kafka://")
+    hosts, _, topic = rest.partition("/")
+    if topic:
+        raise ValueError(f"{url}: name the brokers only; each workload takes a topic of its own")
+    servers = [h.strip() for h in hosts.split(",") if h.strip()]
+    for server in servers:
+        host, colon, port = server.rpartition(":")
+        if not colon or not host or not port.isdigit():
+            raise ValueError(f"{url}: {server!r} is not host:port")
+    if not servers:
+        raise ValueError(f"{url}: no broker named")
+    return servers
+
+
+def _kafka_admin(url: str) -> Any:
+    from kafka import KafkaAdminClient
+
+    return KafkaAdminClient(
+        bootstrap_servers=kafka_servers(url),
+        client_id="hubbub-bench",
+        request_timeout_ms=5_000,
+        bootstrap_timeout_ms=5_000,
+    )
+
+
+def check_kafka(url: str) -> None:
+    """A broker answers at url: one port at least takes a connection, and speaks Kafka."""
+    from kafka.errors import KafkaError
+
+    # A plain connection first: kafka-python, failing to bootstrap, leaves its socket open.
+    refused: list[str] = []
+    for server in kafka_servers(url):
+        host, _, port = server.rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
+                break
+        except OSError as error:
+            refused.append(f"{server}: {error}")
+    else:
+        reason = "; ".join(refused)
+        raise Unavailable(f"Kafka not available at {url}; make kafka starts one ({reason})")
+    try:
+        _kafka_admin(url).close()
+    except KafkaError as error:
+        raise Unavailable(
+            f"Kafka not available at {url}; make kafka starts one ({error})"
+        ) from None
+
+
+def delete_topic(url: str, topic: str) -> None:
+    """Drop a workload's topic, so that runs do not pile topics up on the broker."""
+    from kafka.errors import KafkaError
+
+    with contextlib.suppress(KafkaError):
+        admin = _kafka_admin(url)
+        try:
+            admin.delete_topics([topic])
+        finally:
+            admin.close()
+
+
 def _answers(base: str) -> bool:
     try:
         with urllib.request.urlopen(f"{base}/api/v1/openapi.json", timeout=2) as answer:  # noqa: S310 - our own loopback server
@@ -275,66 +401,129 @@ def _answers(base: str) -> bool:
         return False
 
 
-def start(tier: int, options: Options) -> Server:
-    """Migrate a fresh database, then start the tier's server; returns once it answers."""
-    folder = Path(tempfile.mkdtemp(prefix=f"hubbub-bench-tier{tier}-"))
-    port = free_port()
-    settings = {"HUBBUB_INSTANCE_PATH": str(folder / "instance")}
-    helpers: list[subprocess.Popen[bytes]] = []
+@dataclass
+class _Plan:
+    """What a tier needs before its servers start: the database, the bus, and how many."""
+
+    url: str
+    count: int = 1
+    workers: int = 0
+    bus: str = "in-process"
+    topic: str | None = None
+
+
+def _plan(
+    tier: int,
+    options: Options,
+    folder: Path,
+    settings: dict[str, str],
+    helpers: list[subprocess.Popen[bytes]],
+) -> _Plan:
     if tier == 0:
-        url = f"sqlite:///{folder / 'hubbub.db'}"
-        command = [str(BIN / "flask"), "--app", "hubbub", "run"]
-        command += ["--host", "127.0.0.1", "--port", str(port)]
-    elif tier == 1:
+        return _Plan(f"sqlite:///{folder / 'hubbub.db'}")
+    if tier == 1:
         if options.redis_url is None:
             redis_url, redis_process = start_redis(folder)
             helpers.append(redis_process)
         else:
             redis_url = options.redis_url
             check_redis(redis_url)
-        url = create_database(options)
         settings["HUBBUB_REDIS_URL"] = redis_url
-        # `make serve`, word for word, but for the port and the worker count.
-        command = [str(BIN / "gunicorn"), "--worker-class", "gevent"]
-        command += ["--workers", str(options.workers), "--bind", f"127.0.0.1:{port}"]
-        command += ["--worker-connections", "10000", "--graceful-timeout", "5"]
-        command += ["--access-logfile", "-", "hubbub:create_app()"]
-    else:
-        raise ValueError(f"no tier {tier}")
-    settings["HUBBUB_DATABASE_URL"] = url
-    env = _env(settings)
-    log = folder / "server.log"
+        return _Plan(create_database(options), workers=options.workers, bus=redis_url)
+    if tier == 2:
+        check_kafka(options.kafka_url)
+        topic = f"hubbub-bench-{secrets.token_hex(6)}"
+        bus = settings["HUBBUB_KAFKA_URL"] = (
+            f"kafka://{','.join(kafka_servers(options.kafka_url))}/{topic}"
+        )
+        # The same worker processes as tier 1 in all (when the count is even), shared between
+        # the servers, so that the bus is what differs.
+        workers = max(1, options.workers // TIER2_SERVERS)
+        return _Plan(create_database(options), TIER2_SERVERS, workers, bus, topic)
+    raise ValueError(f"no tier {tier}")
+
+
+def start(tier: int, options: Options) -> Server:
+    """Migrate a fresh database, then start the tier's servers; returns once all answer."""
+    folder = Path(tempfile.mkdtemp(prefix=f"hubbub-bench-tier{tier}-"))
+    settings = {"HUBBUB_INSTANCE_PATH": str(folder / "instance")}
+    helpers: list[subprocess.Popen[bytes]] = []
     try:
-        popen = _launch(command, env, log, folder)
+        plan = _plan(tier, options, folder, settings, helpers)
     except BaseException:
+        # A tier skipped for a missing service leaves nothing behind: no folder, no Redis.
         for helper in helpers:
             _terminate(helper)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    url, count, workers, bus, topic = plan.url, plan.count, plan.workers, plan.bus, plan.topic
+    settings["HUBBUB_DATABASE_URL"] = url
+    env = _env(settings)
+    ports = [free_port() for _ in range(count)]
+    commands = [_command(tier, port, workers) for port in ports]
+    logs = [
+        folder / ("server.log" if count == 1 else f"server-{n}.log") for n in range(1, count + 1)
+    ]
+    popens: list[subprocess.Popen[bytes]] = []
+    try:
+        _migrate(env, logs[0])
+        for command, log in zip(commands, logs, strict=True):
+            popens.append(_spawn(command, env, log, folder))
+    except BaseException:
+        for process in [*popens, *helpers]:
+            _terminate(process)
         raise
     server = Server(
-        tier, f"http://127.0.0.1:{port}", url, popen, log, folder, command, options, helpers
+        tier,
+        [f"http://127.0.0.1:{port}" for port in ports],
+        url,
+        popens,
+        logs,
+        folder,
+        commands,
+        options,
+        helpers,
+        workers,
+        bus,
+        topic,
     )
     deadline = time.monotonic() + START_GUARD
-    while not _answers(server.base):
+    while not all(_answers(base) for base in server.bases):
         if not server.alive() or time.monotonic() > deadline:
             tail = server.tail()
             server.stop()
             raise RuntimeError(f"the tier {tier} server did not start:\n{tail}")
         time.sleep(0.1)
-    if tier == 1:
+    if workers:
         _wait_for_workers(server)
     return server
 
 
-def _launch(
-    command: list[str], env: dict[str, str], log: Path, folder: Path
-) -> subprocess.Popen[bytes]:
-    """Migrate the database, then start the server with its output in log."""
+def _command(tier: int, port: int, workers: int) -> list[str]:
+    if tier == 0:
+        command = [str(BIN / "flask"), "--app", "hubbub", "run"]
+        return [*command, "--host", "127.0.0.1", "--port", str(port)]
+    # `make serve`, word for word, but for the port and the worker count.
+    command = [str(BIN / "gunicorn"), "--worker-class", "gevent"]
+    command += ["--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+    command += ["--worker-connections", "10000", "--graceful-timeout", "5"]
+    return [*command, "--access-logfile", "-", "hubbub:create_app()"]
+
+
+def _migrate(env: dict[str, str], log: Path) -> None:
     with log.open("ab") as out:
         migrate = [str(BIN / "flask"), "--app", "hubbub", "db", "upgrade"]
         subprocess.run(  # noqa: S603 - our own fixed command line
             migrate, env=env, stdout=out, stderr=subprocess.STDOUT, check=True, timeout=120
         )
-        popen = subprocess.Popen(  # noqa: S603 - our own fixed command line
+
+
+def _spawn(
+    command: list[str], env: dict[str, str], log: Path, folder: Path
+) -> subprocess.Popen[bytes]:
+    """Start one server with its output in log."""
+    with log.open("ab") as out:
+        return subprocess.Popen(  # noqa: S603 - our own fixed command line
             command,
             env=env,
             stdout=out,
@@ -343,13 +532,12 @@ def _launch(
             preexec_fn=_child_limits,
             cwd=folder,
         )
-    return popen
 
 
 def _wait_for_workers(server: Server) -> None:
-    """gunicorn answers once one worker is up; wait until all of them are."""
+    """gunicorn answers once one worker is up; wait until all of every server's are."""
     deadline = time.monotonic() + START_GUARD
     while time.monotonic() < deadline:
-        if server.sample().processes >= server.options.workers + 1:
+        if all(sample_tree(pid).processes >= server.workers + 1 for pid in server.pids):
             return
         time.sleep(0.1)

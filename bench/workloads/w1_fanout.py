@@ -19,7 +19,7 @@ async def run(server: Server, sizes: Sizes) -> dict[str, Any]:
     members = sizes.w1_members
     senders = min(sizes.w1_senders, members)
     per_sender = sizes.w1_messages
-    client = Client(server.base, run_tag())
+    client = Client(server.bases, run_tag())
     deliveries = Deliveries()
     streams = []
     try:

@@ -22,7 +22,7 @@ TURN_GUARD = 10.0
 async def run(server: Server, sizes: Sizes) -> dict[str, Any]:
     pairs = sizes.w2_pairs
     each = sizes.w2_messages
-    client = Client(server.base, run_tag())
+    client = Client(server.bases, run_tag())
     deliveries = Deliveries()
     streams: list[Stream] = []
     try:

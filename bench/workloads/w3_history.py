@@ -18,7 +18,7 @@ FULL_SIZE = 1_000_000
 async def run(server: Server, sizes: Sizes) -> dict[str, Any]:
     size = max(sizes.history_size, 2 * sizes.w3_page)
     limit = sizes.w3_page
-    client = Client(server.base, run_tag())
+    client = Client(server.bases, run_tag())
     try:
         a, b = await client.sign_up_many(2)
         conversation = await client.open_direct(a, b)

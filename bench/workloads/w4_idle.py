@@ -36,7 +36,7 @@ async def run(server: Server, sizes: Sizes) -> dict[str, Any]:
     wanted = sizes.w4_streams
     user_count = max(1, min(sizes.w4_users, wanted, 1000))
     per_user = math.ceil(wanted / user_count)
-    client = Client(server.base, run_tag(), connections=OPEN_CONCURRENCY + 16)
+    client = Client(server.bases, run_tag(), connections=OPEN_CONCURRENCY + 16)
     deliveries = Deliveries()
     streams: list[Stream] = []
     open_errors: list[str] = []

@@ -41,7 +41,7 @@ def passes(step: dict[str, Any]) -> bool:
 
 
 async def run(server: Server, sizes: Sizes) -> dict[str, Any]:
-    client = Client(server.base, run_tag(), connections=256)
+    client = Client(server.bases, run_tag(), connections=256)
     group_size = max(2, sizes.w5_group_size)
     users: list[tuple[User, int]] = []  # each user with their group
     streams: list[Stream] = []

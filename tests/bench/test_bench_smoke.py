@@ -15,6 +15,7 @@ import pytest
 from bench.cli import run_one
 from bench.servers import Options
 from bench.sizes import Sizes
+from tests.realtime.brokers import SERVERS as KAFKA_SERVERS
 from tests.support import POSTGRES_ADMIN_URL, unavailable
 
 MEMBERS, SENDERS, EACH = 5, 2, 5
@@ -36,6 +37,8 @@ def bench(workload: str, tier: int, tmp_path: Path) -> dict[str, Any]:
         # A private redis-server: servers sharing a Redis hear each other's wake-ups.
         redis_url=None,
         workers=2,
+        # Tier 2: two servers of one worker each, on a fresh topic of this broker.
+        kafka_url=f"kafka://{KAFKA_SERVERS}",
     )
     record = run_one(workload, tier, SIZES, options, tmp_path)
     error = record.get("error") or ""
@@ -57,7 +60,7 @@ def assert_exactly_once(metrics: dict[str, Any], sent: int, deliveries: int) -> 
     assert metrics["drained"] is True
 
 
-@pytest.mark.parametrize("tier", [0, 1])
+@pytest.mark.parametrize("tier", [0, 1, 2])
 def test_group_fanout_reaches_every_member_once(tier: int, tmp_path: Path) -> None:
     metrics = bench("W1", tier, tmp_path)
     sent = SENDERS * EACH
@@ -66,7 +69,7 @@ def test_group_fanout_reaches_every_member_once(tier: int, tmp_path: Path) -> No
     assert metrics["send_latency"]["count"] == sent
 
 
-@pytest.mark.parametrize("tier", [0, 1])
+@pytest.mark.parametrize("tier", [0, 1, 2])
 def test_direct_turns_reach_both_sides_once(tier: int, tmp_path: Path) -> None:
     metrics = bench("W2", tier, tmp_path)
     sent = PAIRS * 2 * TURNS

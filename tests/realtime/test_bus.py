@@ -182,6 +182,8 @@ def started() -> Iterator[Callable[[RemoteBus], RemoteBus]]:
         buses.append(bus)
         bus.start()
         assert bus.listening.wait(GUARD_SECONDS), "the bus never started listening"
+        # Joining asks the watcher to look at the log: what came before was not heard.
+        assert bus.recheck.is_set()
         return bus
 
     yield start

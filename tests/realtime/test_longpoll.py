@@ -75,6 +75,9 @@ class Background:
         except BaseException as error:  # re-raised by result()
             self._error = error
 
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
     def result(self) -> Any:
         self._thread.join(timeout=GUARD)
         assert not self._thread.is_alive(), "the call is stuck"
@@ -383,6 +386,39 @@ def test_a_lost_wake_up_does_not_lose_the_event(
     ]
     assert summary(answer) == [("message.created", direct)]
     assert answer["events"][0]["data"]["message"]["id"] == message_id
+    assert answer["last_id"] == mark + 1
+
+
+def test_a_bus_that_has_just_joined_has_the_watcher_look_at_the_log_at_once(
+    make_app: Callable[..., Flask],
+    make_user: MakeUser,
+    serve: Callable[[Flask], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A listener that (re)joins the bus missed what was said before; the watcher, asleep for
+    an hour here, looks at the log's end at once instead of at its next turn."""
+    app = make_app(HUBBUB_LOG_POLL_SECONDS=3600)
+    ana, ben = person(app, make_user, "ana"), person(app, make_user, "ben")
+    direct = open_direct(ana, ben)["id"]
+    mark = end_of_log(ana)
+    base = serve(app)
+    subscribed = subscriptions(app, monkeypatch)
+
+    waiting = Background(lambda: http(base, f"{EVENTS}?after={mark}&timeout=30", ana.token))
+    assert subscribed.wait(GUARD), "the long-poll never started waiting"
+    hub = bus_of(app)
+    monkeypatch.setattr(hub, "publish", lambda message: None)  # said before the listener joined
+    with app.app_context():
+        sender = db.session.get(User, ben.id)
+        assert sender is not None
+        messages.send_message(sender, direct, "said while nobody listened")
+        db.session.remove()
+    time.sleep(0.5)
+    assert not waiting.done(), "something other than the watcher woke the long-poll"
+    hub.recheck.set()  # what a listener does when it joins
+    answer = waiting.result()
+
+    assert summary(answer) == [("message.created", direct)]
     assert answer["last_id"] == mark + 1
 
 

@@ -66,6 +66,10 @@ class Hub:
         self._subscribers: set[Subscription] = set()
         self._observers: dict[str, list[Observer]] = {}
         self._lock = threading.Lock()
+        # Set when this process should look at the end of the log now rather than at the
+        # watcher's next turn: its listener has just joined the bus, and what was said before
+        # it did never reached it.
+        self.recheck = threading.Event()
 
     def subscribe(self, ready: threading.Event | None = None) -> Subscription:
         subscription = Subscription(self, ready)
@@ -189,9 +193,13 @@ class RemoteBus(Hub):
             delay = min(delay * 2, 2.0)
 
     def listen(self, stopping: threading.Event) -> None:
-        """Receive until stopping is set or the connection fails; set `listening` once
+        """Receive until stopping is set or the connection fails; call joined() once
         subscribed."""
         raise NotImplementedError
+
+    def joined(self) -> None:
+        self.listening.set()
+        self.recheck.set()
 
 
 def deployment_of(app: Flask) -> str:

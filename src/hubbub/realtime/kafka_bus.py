@@ -125,7 +125,7 @@ class KafkaBus(RemoteBus):
             consumer.seek_to_end(*partitions)
             for partition in partitions:
                 consumer.position(partition)  # fix the end now: what comes later is heard
-            self.listening.set()
+            self.joined()
             recheck = time.monotonic() + PARTITIONS_RECHECK
             while not stopping.is_set():
                 for records in consumer.poll(timeout_ms=500).values():

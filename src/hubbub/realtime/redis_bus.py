@@ -33,7 +33,7 @@ class RedisBus(RemoteBus):
         pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         try:
             pubsub.subscribe(self.channel)
-            self.listening.set()
+            self.joined()
             while not stopping.is_set():
                 item = pubsub.get_message(timeout=1.0)
                 if item is not None and item.get("type") == "message":

@@ -48,6 +48,7 @@ def stop(app: Flask) -> None:
     if started is not None:
         thread, stopping = started
         stopping.set()
+        bus_of(app).recheck.set()  # wakes the watcher, which then sees it must stop
         thread.join(timeout=5)
     bus_of(app).stop()
 
@@ -87,4 +88,6 @@ def _watch(app: Flask, stopping: threading.Event) -> None:
         for job, at in due.items():
             if at <= now:
                 due[job] = now + every[job]
-        stopping.wait(max(0.0, min(due.values()) - time.monotonic()))
+        if hub.recheck.wait(max(0.0, min(due.values()) - time.monotonic())):
+            hub.recheck.clear()
+            due["log"] = 0.0
