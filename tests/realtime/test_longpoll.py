@@ -329,6 +329,25 @@ def pruned_through(app: Flask) -> int:
 # Waiting, live
 
 
+def ana_waits(
+    app: Flask,
+    make_user: MakeUser,
+    serve: Callable[[Flask], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[Person, Person, int, int, str, Background]:
+    """ana and ben share a direct conversation on the app, served live; ana's long-poll waits
+    after the end of the log. Returns both, the conversation, the end, the base URL and the
+    poll running in the background."""
+    ana, ben = person(app, make_user, "ana"), person(app, make_user, "ben")
+    direct = open_direct(ana, ben)["id"]
+    mark = end_of_log(ana)
+    base = serve(app)
+    subscribed = subscriptions(app, monkeypatch)
+    waiting = Background(lambda: http(base, f"{EVENTS}?after={mark}&timeout=30", ana.token))
+    assert subscribed.wait(GUARD), "the long-poll never started waiting"
+    return ana, ben, direct, mark, base, waiting
+
+
 def test_a_waiting_poll_returns_with_the_event_that_arrives(
     make_app: Callable[..., Flask],
     make_user: MakeUser,
@@ -337,14 +356,7 @@ def test_a_waiting_poll_returns_with_the_event_that_arrives(
 ) -> None:
     # The watcher looks at the log only once here, so the bus must be what ends the wait.
     app = make_app(HUBBUB_LOG_POLL_SECONDS=3600.0)
-    ana, ben = person(app, make_user, "ana"), person(app, make_user, "ben")
-    direct = open_direct(ana, ben)["id"]
-    mark = end_of_log(ana)
-    base = serve(app)
-    subscribed = subscriptions(app, monkeypatch)
-
-    waiting = Background(lambda: http(base, f"{EVENTS}?after={mark}&timeout=30", ana.token))
-    assert subscribed.wait(GUARD), "the long-poll never started waiting"
+    ana, ben, direct, mark, base, waiting = ana_waits(app, make_user, serve, monkeypatch)
     sending = Background(
         lambda: http(base, messages_url(direct), ben.token, {"body": "are you there?"})
     )
@@ -363,14 +375,7 @@ def test_a_lost_wake_up_does_not_lose_the_event(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app = make_app(HUBBUB_LOG_POLL_SECONDS=0.2)
-    ana, ben = person(app, make_user, "ana"), person(app, make_user, "ben")
-    direct = open_direct(ana, ben)["id"]
-    mark = end_of_log(ana)
-    base = serve(app)
-    subscribed = subscriptions(app, monkeypatch)
-
-    waiting = Background(lambda: http(base, f"{EVENTS}?after={mark}&timeout=30", ana.token))
-    assert subscribed.wait(GUARD), "the long-poll never started waiting"
+    ana, ben, direct, mark, base, waiting = ana_waits(app, make_user, serve, monkeypatch)
     # The bus drops every wake-up from now on; the log itself is untouched.
     dropped: list[dict[str, Any]] = []
     monkeypatch.setattr(bus_of(app), "publish", dropped.append)
@@ -398,14 +403,7 @@ def test_a_bus_that_has_just_joined_has_the_watcher_look_at_the_log_at_once(
     """A listener that (re)joins the bus missed what was said before; the watcher, asleep for
     an hour here, looks at the log's end at once instead of at its next turn."""
     app = make_app(HUBBUB_LOG_POLL_SECONDS=3600)
-    ana, ben = person(app, make_user, "ana"), person(app, make_user, "ben")
-    direct = open_direct(ana, ben)["id"]
-    mark = end_of_log(ana)
-    base = serve(app)
-    subscribed = subscriptions(app, monkeypatch)
-
-    waiting = Background(lambda: http(base, f"{EVENTS}?after={mark}&timeout=30", ana.token))
-    assert subscribed.wait(GUARD), "the long-poll never started waiting"
+    ana, ben, direct, mark, base, waiting = ana_waits(app, make_user, serve, monkeypatch)
     hub = bus_of(app)
     monkeypatch.setattr(hub, "publish", lambda message: None)  # said before the listener joined
     with app.app_context():
