@@ -66,6 +66,11 @@ def _watch(app: Flask, stopping: threading.Event) -> None:
     due = dict.fromkeys(every, 0.0)
     delivered = -1
     while not stopping.is_set():
+        presence_due = time.monotonic() >= due.get("presence", math.inf)
+        if presence_due:
+            # Needs no database: during an outage the others must still hear that we hold
+            # our streams, or they would announce our people offline.
+            board.tell_others()
         try:
             with app.app_context():
                 if time.monotonic() >= due["log"]:
@@ -73,8 +78,7 @@ def _watch(app: Flask, stopping: threading.Event) -> None:
                     if end != delivered:  # readers need waking only when the log has grown
                         hub.deliver({"kind": "log", "last_id": end})
                         delivered = end
-                if time.monotonic() >= due.get("presence", math.inf):
-                    board.tell_others()
+                if presence_due:
                     for user_id in board.lapse():
                         signals.announce_presence(user_id, online=False)
                 if time.monotonic() >= due["access"]:
