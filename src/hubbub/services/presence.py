@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from hubbub.models import Membership, User, db, utcnow
 from hubbub.realtime.bus import bus_of
@@ -15,27 +15,26 @@ from hubbub.services.conversations import access_conversation
 TYPING_EXPIRES = 6
 
 
-def _conversation_ids(user_id: int) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(Membership.conversation_id).where(
-                Membership.user_id == user_id, Membership.left_at.is_(None)
-            )
-        )
+def _conversations_of(user_id: int) -> Select[int]:
+    """The conversations user_id belongs to now, as a query."""
+    return select(Membership.conversation_id).where(
+        Membership.user_id == user_id, Membership.left_at.is_(None)
     )
+
+
+def _conversation_ids(user_id: int) -> list[int]:
+    return list(db.session.scalars(_conversations_of(user_id)))
 
 
 def online_among_contacts(user_id: int, is_online: Callable[[int], bool]) -> list[int]:
     """Which of the people who share a conversation with user_id (and user_id itself) are
     online: asked person by person, so the cost follows the user's contacts, not how many
     people are online."""
-    mine = select(Membership.conversation_id).where(
-        Membership.user_id == user_id, Membership.left_at.is_(None)
-    )
     contacts = set(
         db.session.scalars(
             select(Membership.user_id).where(
-                Membership.conversation_id.in_(mine), Membership.left_at.is_(None)
+                Membership.conversation_id.in_(_conversations_of(user_id)),
+                Membership.left_at.is_(None),
             )
         )
     )
