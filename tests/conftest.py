@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from hubbub import create_app
 from hubbub.extensions import limiter
 from hubbub.models import User, db
-from hubbub.realtime import watcher
+from hubbub.realtime.live import live_of
 from hubbub.services import accounts
 from tests.realtime.processes import Processes, processes_fixture
 from tests.support import PASSWORD, POSTGRES_ADMIN_URL, TEST_CONFIG, unavailable
@@ -43,7 +43,7 @@ def migrate_to_head(database_url: str, instance: Path) -> None:
 
 
 def dispose(app: Flask) -> None:
-    watcher.stop(app)
+    live_of(app).stop()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hubbub import config as settings
+from hubbub import ids
 from hubbub.extensions import csrf, db, limiter, login_manager, migrate
 from hubbub.sessions import DatabaseSessionInterface, raise_if_unavailable
 
@@ -58,10 +59,14 @@ def _build(config: Mapping[str, Any] | None) -> Flask:
     app.before_request_funcs.setdefault(None, []).insert(0, raise_if_unavailable)
 
     from hubbub import api, auth, cli, errors, security, web
-    from hubbub.realtime import bus, views
+    from hubbub.api.live import sock
+    from hubbub.events import bus
+    from hubbub.realtime import live
 
     bus.init_app(app)
-    views.sock.init_app(app)
+    live.init_app(app)
+    sock.init_app(app)
+    ids.init_app(app)
     app.register_blueprint(web.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)

@@ -265,11 +265,9 @@ def test_a_database_outage_answers_503_and_heals_itself(
                 outage.phase = DOWN
                 wait_for(
                     "every client is answered while the database is down, cara's stream too",
-                    lambda: (
-                        all(
-                            outage.count(answered_while_down(who)) >= ANSWERS_DURING
-                            for who in ("ana", "bob", "cara")
-                        )
+                    lambda: all(
+                        outage.count(answered_while_down(who)) >= ANSWERS_DURING
+                        for who in ("ana", "bob", "cara")
                     ),
                 )
                 with pytest.raises(websocket.WebSocketBadStatusException) as refused:

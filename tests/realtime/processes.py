@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import redis
 import websocket
 
-from hubbub.realtime.redis_bus import channel_for
+from hubbub.events.redis_bus import channel_for
 from tests.support import PASSWORD, unavailable
 
 API = "/api/v1"

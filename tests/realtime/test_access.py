@@ -23,8 +23,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hubbub.models import User, WebSession, db
-from hubbub.realtime import access as held_access
-from hubbub.services.access import SESSION, TOKEN, Credential
+from hubbub.realtime.holds import Holds
+from hubbub.realtime.live import live_of
+from hubbub.services.credentials import SESSION, TOKEN, Credential
 from hubbub.sessions import token_hash
 from tests.api.chat import API, Person, create_group, ok, send
 from tests.realtime.live import (
@@ -174,10 +175,10 @@ class Sweeps:
         self.done = 0
         self._changed = threading.Condition()
 
-    def wrap(self, sweep: Callable[[Flask], int]) -> Callable[[Flask], int]:
-        def counted(app: Flask) -> int:
+    def wrap(self, sweep: Callable[[Holds], int]) -> Callable[[Holds], int]:
+        def counted(holds: Holds) -> int:
             try:
-                return sweep(app)
+                return sweep(holds)
             finally:
                 with self._changed:
                     self.done += 1
@@ -196,12 +197,12 @@ class Sweeps:
 @pytest.fixture
 def sweeps(monkeypatch: pytest.MonkeyPatch) -> Sweeps:
     counter = Sweeps()
-    monkeypatch.setattr(held_access, "sweep", counter.wrap(held_access.sweep))
+    monkeypatch.setattr(Holds, "sweep", counter.wrap(Holds.sweep))
     return counter
 
 
 def ended_holds(app: Flask) -> list[Credential]:
-    return [h.credential for h in app.extensions.get("hubbub.holds", set()) if h.ended.is_set()]
+    return [h.credential for h in live_of(app).holds if h.ended.is_set()]
 
 
 def stay_open_and_live(
@@ -482,7 +483,7 @@ class LongPoll:
 def wait_for_hold(app: Flask, credential: Credential) -> None:
     """The long-poll has come in and is waiting, holding this credential."""
     deadline = time.monotonic() + GUARD
-    while credential not in {h.credential for h in app.extensions.get("hubbub.holds", set())}:
+    while credential not in {h.credential for h in live_of(app).holds}:
         assert time.monotonic() < deadline, f"hang guard: no request holds {credential}"
         time.sleep(0.02)
 

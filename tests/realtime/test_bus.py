@@ -15,9 +15,9 @@ import pytest
 import redis
 from flask import Flask
 
-from hubbub.realtime.bus import Message, RemoteBus, Subscription, deployment_of
-from hubbub.realtime.kafka_bus import KafkaBus
-from hubbub.realtime.redis_bus import RedisBus
+from hubbub.events.bus import Message, RemoteBus, Subscription, deployment_of
+from hubbub.events.kafka_bus import KafkaBus
+from hubbub.events.redis_bus import RedisBus
 from tests.realtime.brokers import shared_kafka_url
 from tests.support import REDIS_URL, unavailable
 

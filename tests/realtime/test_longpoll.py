@@ -15,10 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from hubbub.events import feed
+from hubbub.events.bus import Subscription, bus_of
+from hubbub.events.feed import pruned_through as log_pruned_through
+from hubbub.events.log import prune
 from hubbub.models import User, db
-from hubbub.realtime import feed, watcher
-from hubbub.realtime.bus import Subscription, bus_of
-from hubbub.services import events, messages
+from hubbub.realtime.live import live_of
+from hubbub.services import messages
 from tests.api.chat import (
     API,
     Person,
@@ -290,7 +293,7 @@ def test_a_cursor_older_than_retention_gets_resync(
     send(ana, direct, "one")
     # The watcher prunes with this retention as soon as it starts; let that first prune be
     # over now, so that it cannot delete what this test writes next.
-    watcher.ensure_started(app)
+    live_of(app).start()
     wait_for(lambda: pruned_through(app) == 2, "the watcher's first prune")
     send(ana, direct, "two")
     send(ben, direct, "three")
@@ -298,8 +301,8 @@ def test_a_cursor_older_than_retention_gets_resync(
     assert end == 4
 
     with app.app_context():
-        assert events.prune(app.config["HUBBUB_EVENT_RETENTION"]) == 2
-        assert events.pruned_through() == end
+        assert prune(app.config["HUBBUB_EVENT_RETENTION"]) == 2
+        assert log_pruned_through() == end
         db.session.remove()
 
     for stale in (0, 2, end - 1):
@@ -321,7 +324,7 @@ def test_a_cursor_older_than_retention_gets_resync(
 
 def pruned_through(app: Flask) -> int:
     with app.app_context():
-        value = events.pruned_through()
+        value = log_pruned_through()
         db.session.remove()
     return value
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from hubbub.realtime.bus import Hub
+from hubbub.events.bus import Hub
 from hubbub.realtime.presence import LAPSES_AFTER, Board
 from tests.realtime.test_bus import OURS, Recording
 

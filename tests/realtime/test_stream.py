@@ -12,8 +12,9 @@ import pytest
 import websocket
 from flask import Flask
 
+from hubbub.events.feed import pruned_through
+from hubbub.events.log import prune
 from hubbub.models import User
-from hubbub.services import events
 from tests.api.chat import (
     conversation_url,
     create_group,
@@ -315,8 +316,8 @@ def test_a_cursor_older_than_retention_gets_resync(
     send(ana, group["id"], "soon forgotten")
     end = end_of_log(app)
     with app.app_context():
-        events.prune(timedelta(0))
-        assert events.pruned_through() == end
+        prune(timedelta(0))
+        assert pruned_through() == end
 
     old = streams.open(base, ben.token, after=0)
     assert old.first["type"] == "resync", old.first

@@ -12,11 +12,13 @@ import pytest
 from flask import Flask, has_app_context
 from sqlalchemy import create_engine, select, text
 
+from hubbub.events import log as event_log
+from hubbub.events.bus import Message, bus_of
+from hubbub.events.feed import Delivery, Feed, Tail
 from hubbub.models import Event, EventCounter, MemberSpan, User, db
 from hubbub.models.conversation import ADMIN, OWNER
-from hubbub.realtime.bus import Message, bus_of
-from hubbub.realtime.feed import Delivery, Feed, Tail
-from hubbub.services import conversations, events, members, messages, reads
+from hubbub.realtime.live import live_of
+from hubbub.services import conversations, members, messages, reads
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from tests.api.chat import Person, conversation_url, messages_url, ok, person
 from tests.services.chat import (
@@ -113,8 +115,8 @@ def seen(app: Flask, user_id: int, after: int = 0) -> list[Logged]:
 def read_by_feeds(app: Flask, user_id: int, after: int) -> list[Logged]:
     """seen() without the carried way, for writes that were too large to carry."""
     with app.app_context():
-        through_tail = replay(Feed(app, user_id, after), Feed.poll)
-        alone = replay(Feed(app, user_id, after), Feed.read_log)
+        through_tail = replay(live_of(app).feed(user_id, after), Feed.poll)
+        alone = replay(live_of(app).feed(user_id, after), Feed.read_log)
     assert through_tail == alone
     return through_tail
 
@@ -938,7 +940,7 @@ def test_a_transaction_too_large_to_carry_wakes_readers_without_its_events(
     direct = new_direct(app, ana, ben)
     mark = counter(app)
     small = post(app, ana, direct, "small")
-    monkeypatch.setattr(events, "CARRY_LIMIT", 1000)
+    monkeypatch.setattr(event_log, "CARRY_LIMIT", 1000)
     large = post(app, ana, direct, "large " * 200)
 
     carried, bare = wake_ups_after(wake_ups, mark, 2)
@@ -1086,7 +1088,7 @@ def test_a_wake_up_naming_ids_not_yet_written_makes_no_feed_skip_them(
     ana, ben, _ = trio
     direct = new_direct(app, ana.id, ben.id)
     with app.app_context():
-        feed = Feed(app, ben.id, None)
+        feed = live_of(app).feed(ben.id, None)
         try:
             end = feed.cursor
             bus_of(app).deliver({"kind": "log", "last_id": end + 50})

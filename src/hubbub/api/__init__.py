@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from hubbub.api.auth import authenticate_request, reject_impossible_ids
+from hubbub.api.caller import authenticate_request
 from hubbub.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # The CSRF check applies only to cookie-authenticated calls; authenticate_request decides.
 csrf.exempt(bp)
 bp.before_request(authenticate_request)
-bp.before_request(reject_impossible_ids)
 
 from hubbub.api import (  # noqa: E402, F401  (routes register on import)
     accounts,
     conversations,
+    live,
     messages,
     openapi,
     tokens,

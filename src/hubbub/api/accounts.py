@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.typing import ResponseReturnValue
 
 from hubbub.api import bp
-from hubbub.api.auth import caller
+from hubbub.api.caller import caller
 from hubbub.api.docs import endpoint
 from hubbub.api.validation import Body, Query
 from hubbub.limits import register_per_ip

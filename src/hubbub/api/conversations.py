@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BeforeValidator, Field, RootModel
 
 from hubbub.api import bp
-from hubbub.api.auth import caller
+from hubbub.api.caller import caller
 from hubbub.api.docs import endpoint
 from hubbub.api.validation import Body
 from hubbub.services import conversations, members, reads

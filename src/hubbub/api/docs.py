@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import InType, SecureType, SecuritySchemeData
 
-from hubbub.api.auth import require_user
+from hubbub.api.caller import require_user
 from hubbub.api.validation import Query, parse_body, parse_query
 from hubbub.wire.schemas import ErrorOut
 

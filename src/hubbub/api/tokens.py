@@ -6,7 +6,7 @@ from flask import g
 from flask.typing import ResponseReturnValue
 
 from hubbub.api import bp
-from hubbub.api.auth import caller
+from hubbub.api.caller import caller
 from hubbub.api.docs import SESSION, endpoint
 from hubbub.api.validation import Body
 from hubbub.limits import login_per_account, login_per_ip, mark_login_failed

@@ -7,10 +7,22 @@ from typing import TypeVar
 from flask import request
 from pydantic import BaseModel, ConfigDict, RootModel, ValidationError
 
-from hubbub.services.errors import Invalid, Malformed, UnsupportedMediaType
+from hubbub.services.errors import Invalid, ServiceError
 
 M = TypeVar("M", bound=BaseModel)
 Q = TypeVar("Q", bound="Query")
+
+
+class Malformed(ServiceError):
+    """A request body that is not what HTTP or JSON promise."""
+
+    status = 400
+    code = "malformed_request"
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class Body(BaseModel):

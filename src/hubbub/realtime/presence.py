@@ -12,9 +12,7 @@ import threading
 import time
 from collections import Counter
 
-from flask import Flask
-
-from hubbub.realtime.bus import Hub, Message, listener_of
+from hubbub.events.bus import Hub, Message
 
 LAPSES_AFTER = 3  # intervals
 
@@ -97,12 +95,3 @@ class Board:
             for origin in gone:
                 dropped |= self._elsewhere.pop(origin)[0]
         return {user_id for user_id in dropped if not self.is_online(user_id)}
-
-
-def board_of(app: Flask) -> Board:
-    def listening_board(hub: Hub) -> Board:
-        board = Board(hub, float(app.config["HUBBUB_PRESENCE_SECONDS"]))
-        hub.observe("streams", board.heard)
-        return board
-
-    return listener_of(app, "hubbub.presence", listening_board)

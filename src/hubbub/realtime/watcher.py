@@ -7,55 +7,23 @@ import logging
 import math
 import threading
 import time
+from typing import TYPE_CHECKING
 
-from flask import Flask
-
+from hubbub.events.feed import last_event_id
+from hubbub.events.log import prune
 from hubbub.models import db
-from hubbub.realtime import access
-from hubbub.realtime.bus import bus_of
-from hubbub.realtime.presence import board_of
-from hubbub.services import events
-from hubbub.services import presence as signals
+from hubbub.services import signals
+
+if TYPE_CHECKING:
+    from hubbub.realtime.live import Live
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY = 3600.0
 
 
-_lock = threading.Lock()
-
-
-def ensure_started(app: Flask) -> None:
-    """Start this process's watcher and bus listener, once, when the first reader arrives."""
-    if app.extensions.get("hubbub.watcher") is not None:
-        return
-    with _lock:
-        if app.extensions.get("hubbub.watcher") is not None:
-            return
-        stop = threading.Event()
-        thread = threading.Thread(
-            target=_watch, args=(app, stop), name="hubbub-watcher", daemon=True
-        )
-        app.extensions["hubbub.watcher"] = (thread, stop)
-        board_of(app)  # listening for other processes' streams before the bus starts
-        bus_of(app).start()
-        thread.start()
-
-
-def stop(app: Flask) -> None:
-    """Stop the watcher and the bus listener (an app being thrown away, as in tests)."""
-    with _lock:
-        started = app.extensions.pop("hubbub.watcher", None)
-    if started is not None:
-        thread, stopping = started
-        stopping.set()
-        bus_of(app).recheck.set()  # wakes the watcher, which then sees it must stop
-        thread.join(timeout=5)
-    bus_of(app).stop()
-
-
-def _watch(app: Flask, stopping: threading.Event) -> None:
-    hub = bus_of(app)
-    board = board_of(app)
+def watch(live: Live, stopping: threading.Event) -> None:
+    """The watcher's loop, until stopping is set."""
+    app, hub, board = live.app, live.bus, live.board
     every = {
         "log": float(app.config["HUBBUB_LOG_POLL_SECONDS"]),
         "access": float(app.config["HUBBUB_ACCESS_CHECK_SECONDS"]),
@@ -74,7 +42,7 @@ def _watch(app: Flask, stopping: threading.Event) -> None:
         try:
             with app.app_context():
                 if time.monotonic() >= due["log"]:
-                    end = events.last_event_id()
+                    end = last_event_id()
                     if end != delivered:  # readers need waking only when the log has grown
                         hub.deliver({"kind": "log", "last_id": end})
                         delivered = end
@@ -82,9 +50,9 @@ def _watch(app: Flask, stopping: threading.Event) -> None:
                     for user_id in board.lapse():
                         signals.announce_presence(user_id, online=False)
                 if time.monotonic() >= due["access"]:
-                    access.sweep(app)
+                    live.holds.sweep()
                 if time.monotonic() >= due["prune"]:
-                    events.prune(app.config["HUBBUB_EVENT_RETENTION"])
+                    prune(app.config["HUBBUB_EVENT_RETENTION"])
                 db.session.remove()
         except Exception:  # the watcher must outlive a database restart
             log.exception("watcher: could not read the end of the log")

@@ -8,10 +8,12 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from hubbub.events.log import record
+from hubbub.events.types import ConversationCreated, ConversationUpdated
 from hubbub.models import Conversation, Membership, Message, User, db, utcnow
-from hubbub.models.conversation import ADMIN, DIRECT, GROUP, MEMBER, OWNER
-from hubbub.services import events
+from hubbub.models.conversation import DIRECT, GROUP, MEMBER, OWNER
 from hubbub.services.errors import Forbidden, Invalid, NotFound
+from hubbub.services.roles import Permissions, permissions
 from hubbub.services.text import clean_line
 from hubbub.wire import serialize
 
@@ -49,7 +51,7 @@ def require_manager(conversation: Conversation, membership: Membership) -> None:
     """Owners and admins manage a group; nobody manages a direct conversation."""
     if conversation.kind != GROUP:
         raise Invalid("A direct conversation has no title or members to manage.")
-    if membership.role not in (OWNER, ADMIN):
+    if not permissions(conversation.kind, membership.role).manage:
         raise Forbidden("Only the group's owners and admins can do that.")
 
 
@@ -71,7 +73,8 @@ def open_direct(user: User, other_id: int) -> tuple[Conversation, bool]:
 
     Any logged-in user may call; talking to yourself makes a notes-to-self conversation.
     Returns the conversation and whether it was created now. The unique direct_key makes two
-    concurrent first calls end with one conversation.
+    concurrent first calls end with one conversation. Emits conversation.created when it
+    creates one.
     """
     other = active_users([other_id], "user_id")[0]
     low, high = sorted((user.id, other.id))
@@ -98,7 +101,9 @@ def open_direct(user: User, other_id: int) -> tuple[Conversation, bool]:
 
 
 def create_group(user: User, title: str, member_ids: list[int]) -> Conversation:
-    """Create a group titled `title` with user as owner and member_ids as members."""
+    """Create a group titled `title` with user as owner and member_ids as members.
+
+    Emits conversation.created."""
     title = clean_line(title, "title", TITLE_MAX)
     others = [uid for uid in dict.fromkeys(member_ids) if uid != user.id]
     if len(others) + 1 > GROUP_MAX_MEMBERS:
@@ -119,21 +124,20 @@ def create_group(user: User, title: str, member_ids: list[int]) -> Conversation:
 
 
 def _record_created(conversation: Conversation) -> None:
-    events.record(
-        "conversation.created",
+    record(
+        ConversationCreated(conversation=serialize.conversation_info(conversation)),
         conversation.id,
-        serialize.conversation_payload(conversation),
         opens=[m.user_id for m in conversation.memberships],
     )
 
 
 def rename_group(user: User, conversation_id: int, title: str) -> Conversation:
-    """Give a group a new title; its owners and admins may."""
+    """Give a group a new title; its owners and admins may. Emits conversation.updated."""
     conversation, membership = access_conversation(user, conversation_id)
     require_manager(conversation, membership)
     conversation.title = clean_line(title, "title", TITLE_MAX)
-    events.record(
-        "conversation.updated", conversation.id, serialize.conversation_payload(conversation)
+    record(
+        ConversationUpdated(conversation=serialize.conversation_info(conversation)), conversation.id
     )
     db.session.commit()
     return conversation
@@ -165,6 +169,7 @@ class Summary:
     members: list[Membership]
     unread_count: int
     last_message: Message | None
+    permissions: Permissions
 
 
 def _summaries(user: User, ids: list[int]) -> list[Summary]:
@@ -215,6 +220,7 @@ def _summaries(user: User, ids: list[int]) -> list[Summary]:
                 members=active,
                 unread_count=int(unread.get(conversation_id, 0)),
                 last_message=last_messages.get(conversation.last_message_id or 0),
+                permissions=permissions(conversation.kind, membership.role),
             )
         )
     return summaries

@@ -40,13 +40,3 @@ class NotFound(ServiceError):
 class Conflict(ServiceError):
     status = 409
     code = "conflict"
-
-
-class Malformed(ServiceError):
-    status = 400
-    code = "malformed_request"
-
-
-class UnsupportedMediaType(ServiceError):
-    status = 415
-    code = "unsupported_media_type"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sqlalchemy import select
 
+from hubbub.events.log import record
+from hubbub.events.types import MemberAdded, MemberRemoved, MemberUpdated
 from hubbub.models import Conversation, Membership, User, db, utcnow
 from hubbub.models.conversation import ADMIN, GROUP, MEMBER, OWNER, ROLES
-from hubbub.services import events
 from hubbub.services.conversations import access_conversation, active_users, require_manager
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
+from hubbub.services.roles import permissions
 from hubbub.wire import serialize
 
 NOT_A_MEMBER = "That person is not in this conversation."
@@ -28,7 +32,8 @@ def _active_member(conversation_id: int, user_id: int) -> Membership:
 def add_member(user: User, conversation_id: int, user_id: int) -> Membership:
     """Add someone to a group as a member; its owners and admins may.
 
-    Someone who left or was removed before comes back with a fresh join time.
+    Someone who left or was removed before comes back with a fresh join time. Emits
+    member.added.
     """
     conversation, mine = access_conversation(user, conversation_id)
     require_manager(conversation, mine)
@@ -46,10 +51,12 @@ def add_member(user: User, conversation_id: int, user_id: int) -> Membership:
     membership.left_at = None
     db.session.flush()
     db.session.refresh(conversation)
-    events.record(
-        "member.added",
+    record(
+        MemberAdded(
+            member=serialize.member(membership),
+            conversation=serialize.conversation_info(conversation),
+        ),
         conversation.id,
-        {"member": _member(membership), **serialize.conversation_payload(conversation)},
         opens=[newcomer.id],
     )
     db.session.commit()
@@ -60,7 +67,8 @@ def remove_member(user: User, conversation_id: int, user_id: int) -> None:
     """Remove someone from a group, or leave it when user_id is the caller.
 
     Owners remove anyone; admins remove members only. Whoever leaves last as owner hands
-    ownership to the longest-standing admin, else the longest-standing member.
+    ownership to the longest-standing admin, else the longest-standing member. Emits
+    member.removed, then member.updated for the heir.
     """
     conversation, mine = access_conversation(user, conversation_id)
     if user_id == user.id:
@@ -71,24 +79,17 @@ def remove_member(user: User, conversation_id: int, user_id: int) -> None:
         return
     require_manager(conversation, mine)
     target = _active_member(conversation.id, user_id)
-    if mine.role != OWNER and target.role != MEMBER:
+    if target.role not in permissions(conversation.kind, mine.role).remove:
         raise Forbidden("Only owners can remove owners and admins.")
     target.left_at = utcnow()
     _record_removed(conversation, target.user_id, by=user.id, reason="removed")
     db.session.commit()
 
 
-def _record_removed(conversation: Conversation, user_id: int, by: int, reason: str) -> None:
-    events.record(
-        "member.removed",
-        conversation.id,
-        {"user_id": user_id, "by": by, "reason": reason},
-        closes=[user_id],
-    )
-
-
-def _member(membership: Membership) -> dict[str, object]:
-    return serialize.dump(serialize.member(membership))
+def _record_removed(
+    conversation: Conversation, user_id: int, by: int, reason: Literal["removed", "left"]
+) -> None:
+    record(MemberRemoved(user_id=user_id, by=by, reason=reason), conversation.id, closes=[user_id])
 
 
 def _leave(conversation: Conversation, membership: Membership) -> None:
@@ -113,21 +114,21 @@ def _leave(conversation: Conversation, membership: Membership) -> None:
     admins = [m for m in remaining if m.role == ADMIN]
     heir = (admins or remaining)[0]
     heir.role = OWNER
-    events.record("member.updated", conversation.id, {"member": _member(heir)})
+    record(MemberUpdated(member=serialize.member(heir)), conversation.id)
 
 
 def change_role(user: User, conversation_id: int, user_id: int, role: str) -> Membership:
     """Set someone's role in a group.
 
     Owners set any role; admins may only turn members into admins and back. A group always
-    keeps at least one owner.
+    keeps at least one owner. Emits member.updated.
     """
     if role not in ROLES:
         raise Invalid("Unknown role.", fields={"role": "Use owner, admin or member."})
     conversation, mine = access_conversation(user, conversation_id)
     require_manager(conversation, mine)
     target = _active_member(conversation.id, user_id)
-    if mine.role != OWNER and (role == OWNER or target.role == OWNER):
+    if role not in permissions(conversation.kind, mine.role).assign[target.role]:
         raise Forbidden("Only owners can make or unmake owners.")
     if target.role == OWNER and role != OWNER:
         owners = db.session.scalars(
@@ -140,6 +141,6 @@ def change_role(user: User, conversation_id: int, user_id: int, role: str) -> Me
         if len(owners) == 1:
             raise Conflict("A group needs an owner; make someone else owner first.")
     target.role = role
-    events.record("member.updated", conversation.id, {"member": _member(target)})
+    record(MemberUpdated(member=serialize.member(target)), conversation.id)
     db.session.commit()
     return target

@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from hubbub.events.log import erase_message_bodies, record
+from hubbub.events.types import MessageCreated, MessageDeleted, MessageEdited
 from hubbub.models import Conversation, Membership, Message, MessageRevision, User, db, utcnow
-from hubbub.models.conversation import ADMIN, GROUP, OWNER
-from hubbub.services import events
 from hubbub.services.conversations import access_conversation, touch
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
+from hubbub.services.roles import permissions
 from hubbub.services.text import clean_body, clean_line
 from hubbub.wire import serialize
 
@@ -37,7 +38,8 @@ def send_message(
     """Post body to a conversation the caller is in; returns the message and whether it is new.
 
     With a client_id, a retry returns the first message instead of a second copy: the unique
-    key on (sender, client id) holds even when retries race.
+    key on (sender, client id) holds even when retries race. Emits message.created (a retry
+    emits nothing).
     """
     # Hold the conversation's row until commit, so that its messages take their ids in commit
     # order: a reader paging with ?after= never finds an older id appear behind a newer one.
@@ -65,11 +67,8 @@ def send_message(
     touch(conversation, message)
     # What you wrote yourself is read.
     membership.last_read_message_id = message.id
-    events.record(
-        "message.created",
-        conversation.id,
-        serialize.message_payload(message),
-        message_id=message.id,
+    record(
+        MessageCreated(message=serialize.message(message)), conversation.id, message_id=message.id
     )
     db.session.commit()
     return message, True
@@ -91,7 +90,9 @@ def _same_conversation(message: Message, conversation: Conversation | None) -> M
 
 
 def edit_message(user: User, message_id: int, body: str) -> Message:
-    """Replace the body of the caller's own message, keeping the old one as a revision."""
+    """Replace the body of the caller's own message, keeping the old one as a revision.
+
+    Emits message.edited."""
     message, _, _ = access_message(user, message_id)
     if message.sender_id != user.id:
         raise Forbidden("Only the author can edit a message.")
@@ -111,10 +112,9 @@ def edit_message(user: User, message_id: int, body: str) -> Message:
     )
     message.body = body
     message.edited_at = now
-    events.record(
-        "message.edited",
+    record(
+        MessageEdited(message=serialize.message(message)),
         message.conversation_id,
-        serialize.message_payload(message),
         message_id=message.id,
     )
     db.session.commit()
@@ -124,20 +124,20 @@ def edit_message(user: User, message_id: int, body: str) -> Message:
 def delete_message(user: User, message_id: int) -> Message:
     """Turn a message into a tombstone for everyone: its author or a group owner/admin may.
 
-    The body and every earlier version are erased from the database. Deleting a tombstone
-    again changes nothing.
+    The body and every earlier version are erased from the database, the log included.
+    Deleting a tombstone again changes nothing. Emits message.deleted.
     """
     message, conversation, membership = access_message(user, message_id)
-    moderator = conversation.kind == GROUP and membership.role in (OWNER, ADMIN)
+    moderator = permissions(conversation.kind, membership.role).delete_any_message
     if message.sender_id != user.id and not moderator:
         raise Forbidden("Only the author or a group owner or admin can delete a message.")
     if message.deleted_at is None:
         db.session.execute(delete(MessageRevision).where(MessageRevision.message_id == message.id))
         message.body = None
         message.deleted_at = utcnow()
-        tombstone = serialize.message_payload(message)
-        events.erase_message_bodies(message.id, tombstone)
-        events.record("message.deleted", message.conversation_id, tombstone)
+        tombstone = MessageDeleted(message=serialize.message(message))
+        erase_message_bodies(message.id, tombstone)
+        record(tombstone, message.conversation_id)
         db.session.commit()
     return message
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from hubbub.events.log import record
+from hubbub.events.types import ReadUpdated
 from hubbub.models import Message, User, db
-from hubbub.services import events
 from hubbub.services.conversations import Summary, access_conversation, get_conversation
 from hubbub.services.errors import Invalid
 
 
 def mark_read(user: User, conversation_id: int, message_id: int) -> Summary:
-    """Move the caller's read marker forward to message_id (never back)."""
+    """Move the caller's read marker forward to message_id (never back).
+
+    Emits read.updated, to the caller alone."""
     conversation, membership = access_conversation(user, conversation_id)
     message = db.session.get(Message, message_id)
     if message is None or message.conversation_id != conversation.id:
@@ -19,10 +22,9 @@ def mark_read(user: User, conversation_id: int, message_id: int) -> Summary:
         )
     if membership.last_read_message_id is None or message.id > membership.last_read_message_id:
         membership.last_read_message_id = message.id
-        events.record(
-            "read.updated",
+        record(
+            ReadUpdated(user_id=user.id, last_read_message_id=message.id),
             conversation.id,
-            {"user_id": user.id, "last_read_message_id": message.id},
             user_id=user.id,
         )
         db.session.commit()

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["owner", "admin", "member"]
 
 
 class Out(BaseModel):
@@ -88,7 +90,7 @@ class RevisionList(Out):
 
 class MemberOut(Out):
     user: PublicUser
-    role: Literal["owner", "admin", "member"]
+    role: Role
     joined_at: datetime
 
 
@@ -106,6 +108,17 @@ class ConversationInfo(Out):
     members: list[MemberOut]
 
 
+class PermissionsOut(Out):
+    """What the caller may do in a conversation, so that clients offer only that."""
+
+    manage: bool = Field(description="Rename the group and add members.")
+    delete_any_message: bool
+    assign: dict[Role, list[Role]] = Field(
+        description="For a member with the role of the key, the roles the caller may give them."
+    )
+    remove: list[Role] = Field(description="The roles of the members the caller may remove.")
+
+
 class ConversationOut(Out):
     id: int
     kind: Literal["direct", "group"]
@@ -113,10 +126,11 @@ class ConversationOut(Out):
     created_at: datetime
     last_activity_at: datetime
     members: list[MemberOut]
-    my_role: Literal["owner", "admin", "member"]
+    my_role: Role
     last_read_message_id: int | None
     unread_count: int
     last_message: MessageOut | None
+    permissions: PermissionsOut
 
 
 class ConversationEnvelope(Out):
@@ -125,21 +139,3 @@ class ConversationEnvelope(Out):
 
 class ConversationList(Out):
     conversations: list[ConversationOut]
-
-
-class EventOut(Out):
-    id: int | None
-    type: str
-    conversation_id: int | None
-    data: dict[str, object]
-
-
-class EventBatch(Out):
-    events: list[EventOut]
-    last_id: int
-
-
-class ResyncOut(Out):
-    type: Literal["resync"]
-    last_id: int
-    error: ErrorDetail

@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from hubbub.models import ApiToken, Conversation, Membership, Message, MessageRevision, User
 from hubbub.wire import schemas
 
-if TYPE_CHECKING:
-    from hubbub.services.conversations import Summary
+
+class Summary(Protocol):
+    """One of the caller's conversations as the services sum it up."""
+
+    @property
+    def conversation(self) -> Conversation: ...
+    @property
+    def membership(self) -> Membership: ...
+    @property
+    def members(self) -> Sequence[Membership]: ...
+    @property
+    def unread_count(self) -> int: ...
+    @property
+    def last_message(self) -> Message | None: ...
+    @property
+    def permissions(self) -> object:
+        """Read by attribute name into PermissionsOut."""
 
 
 def dump(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json", exclude_none=False)
-
-
-def message_payload(item: Message) -> dict[str, Any]:
-    return {"message": dump(message(item))}
-
-
-def conversation_payload(conversation: Conversation) -> dict[str, Any]:
-    return {"conversation": dump(conversation_info(conversation))}
 
 
 def public_user(user: User) -> schemas.PublicUser:
@@ -94,4 +102,7 @@ def conversation(summary: Summary) -> schemas.ConversationOut:
         last_read_message_id=summary.membership.last_read_message_id,
         unread_count=summary.unread_count,
         last_message=message(summary.last_message) if summary.last_message else None,
+        permissions=schemas.PermissionsOut.model_validate(
+            summary.permissions, from_attributes=True
+        ),
     )

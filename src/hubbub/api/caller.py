@@ -7,26 +7,12 @@ from flask_login import current_user
 
 from hubbub.extensions import csrf
 from hubbub.models import User
-from hubbub.services import conversations, members, messages, tokens
-from hubbub.services.access import SESSION, TOKEN, Credential
-from hubbub.services.errors import NotFound, Unauthenticated
+from hubbub.services import tokens
+from hubbub.services.credentials import SESSION, TOKEN, Credential
+from hubbub.services.errors import Unauthenticated
 from hubbub.sessions import current_server_session, token_hash
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-# Ids are 32-bit columns; a larger one in a path names nothing, whatever the database says.
-MAX_ID = 2**31 - 1
-MISSING = {
-    "conversation_id": conversations.MISSING,
-    "message_id": messages.MISSING,
-    "token_id": tokens.MISSING,
-    "user_id": members.NOT_A_MEMBER,
-}
-
-
-def reject_impossible_ids() -> None:
-    for name, value in (request.view_args or {}).items():
-        if isinstance(value, int) and value > MAX_ID:
-            raise NotFound(MISSING.get(name, "There is no such thing."))
 
 
 def authenticate_request() -> None:

@@ -24,7 +24,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from hubbub.config import KafkaTarget, kafka_target
-from hubbub.realtime.bus import Message, RemoteBus
+from hubbub.events.bus import Message, RemoteBus
 
 log = logging.getLogger(__name__)
 # Messages waiting for the producer; past this the oldest are dropped (the log has them).

@@ -1,4 +1,5 @@
-"""What one user may see of the log after a cursor, then live: shared by long-poll and WebSocket.
+"""The log's read side: who may see an event (the one rule, written once), and what one user
+may see after a cursor, then live, shared by long-poll and WebSocket.
 
 A process reads the newest part of the log once for all its readers (Tail): no query at all
 when the bus brought the events just committed, one per wake-up otherwise, however many streams
@@ -16,20 +17,58 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import Flask
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
 
-from hubbub.models import Event, Membership, MemberSpan, db
-from hubbub.realtime import watcher
-from hubbub.realtime.bus import Hub, Message, bus_of, listener_of
-from hubbub.services import events
+from hubbub.events.bus import Hub, Message
+from hubbub.events.types import JOINS, LEAVES, SIGNALS, MessageDeleted
+from hubbub.models import Event, EventCounter, Membership, MemberSpan, db
 
+COUNTER_ROW = 1
 BATCH = 500
-EPHEMERAL = {"typing", "presence"}
+EPHEMERAL = {signal.TYPE for signal in SIGNALS}
 # Events the tail keeps; a reader further behind than this reads the log itself.
 TAIL_KEEP = 5000
 # Carried batches that came before the ones they follow, kept until the gap closes.
 HELD_MAX = 256
+
+
+# Who may see an event: a member whose span of the conversation covers it, and, for an event
+# meant for one member (`user_id`), that member alone. Every reader of the log joins on this.
+VISIBLE = and_(
+    MemberSpan.conversation_id == Event.conversation_id,
+    Event.id >= MemberSpan.first_event_id,
+    or_(MemberSpan.last_event_id.is_(None), Event.id <= MemberSpan.last_event_id),
+    or_(Event.user_id.is_(None), Event.user_id == MemberSpan.user_id),
+)
+
+
+def _between(after: int, upto: int) -> ColumnElement[bool]:
+    return and_(Event.id > after, Event.id <= upto)
+
+
+def viewers_between(session: Session, after: int, upto: int) -> dict[int, set[int]]:
+    """Event id -> who may see it, for the events in (after, upto]."""
+    viewers: dict[int, set[int]] = {}
+    for event_id, viewer in session.execute(
+        select(Event.id, MemberSpan.user_id).join(MemberSpan, VISIBLE).where(_between(after, upto))
+    ):
+        viewers.setdefault(event_id, set()).add(viewer)
+    return viewers
+
+
+def last_event_id() -> int:
+    """The id of the newest committed event (0 for an empty log)."""
+    value = db.session.scalar(select(EventCounter.last_id).where(EventCounter.id == COUNTER_ROW))
+    return int(value or 0)
+
+
+def pruned_through() -> int:
+    """Cursors below this id point into what retention has deleted."""
+    value = db.session.scalar(
+        select(EventCounter.pruned_through).where(EventCounter.id == COUNTER_ROW)
+    )
+    return int(value or 0)
 
 
 @dataclass(frozen=True)
@@ -61,11 +100,8 @@ class Entry:
 
 
 class Tail:
-    """The newest events of the log, each with its viewers, read once for every reader.
-
-    Who sees an event is decided as Feed's own query decides it: a member span covering the
-    event, and, for an event meant for one member, that member alone.
-    """
+    """The newest events of the log, each with its viewers (VISIBLE), read once for every
+    reader."""
 
     def __init__(self, keep: int = TAIL_KEEP) -> None:
         self._keep = keep
@@ -138,7 +174,7 @@ class Tail:
             if upto > self._through:
                 # A wake-up names an end, but only the log's counter says what is committed:
                 # reading past it would step over ids that are still to come.
-                upto = min(upto, events.last_event_id())
+                upto = min(upto, last_event_id())
                 db.session.remove()
             if self._through < 0 or upto - self._through > self._keep:
                 self._restart(max(after, upto - self._keep))
@@ -157,22 +193,10 @@ class Tail:
     def _load(self, upto: int) -> None:
         # Two queries rather than one join: the join would bring each event's data once for
         # every viewer, fifty times over for a group of fifty.
-        span_covers = and_(
-            MemberSpan.conversation_id == Event.conversation_id,
-            Event.id >= MemberSpan.first_event_id,
-            or_(MemberSpan.last_event_id.is_(None), Event.id <= MemberSpan.last_event_id),
-        )
-        in_range = and_(Event.id > self._through, Event.id <= upto)
-        viewers: dict[int, set[int]] = {}
-        for event_id, viewer in db.session.execute(
-            select(Event.id, MemberSpan.user_id)
-            .join(MemberSpan, span_covers)
-            .where(in_range, or_(Event.user_id.is_(None), Event.user_id == MemberSpan.user_id))
-        ):
-            viewers.setdefault(event_id, set()).add(viewer)
+        viewers = viewers_between(db.session(), self._through, upto)
         rows = db.session.execute(
             select(Event.id, Event.type, Event.conversation_id, Event.message_id, Event.data)
-            .where(in_range)
+            .where(_between(self._through, upto))
             .order_by(Event.id)
         ).all()
         db.session.remove()
@@ -194,7 +218,7 @@ class Tail:
         viewers: Iterable[int] | None,
     ) -> None:
         delivery = Delivery.of(event_id, type, conversation_id, data)
-        if type == "message.deleted":
+        if type == MessageDeleted.TYPE:
             self._erase(delivery.event["data"]["message"]["id"], delivery.event["data"])
         if viewers:
             self._entries.append(Entry(event_id, message_id, delivery, frozenset(viewers)))
@@ -207,7 +231,7 @@ class Tail:
             del self._entries[:dropped], self._ids[:dropped]
 
     def _erase(self, message_id: int, tombstone: dict[str, Any]) -> None:
-        """What the log did when the message was deleted (events.erase_message_bodies)."""
+        """What the log did when the message was deleted (log.erase_message_bodies)."""
         for index, entry in enumerate(self._entries):
             if entry.message_id == message_id:
                 event = entry.delivery.event
@@ -219,33 +243,30 @@ class Tail:
                 )
 
 
-def tail_of(app: Flask) -> Tail:
-    return listener_of(app, "hubbub.tail", _listening_tail)
-
-
-def _listening_tail(hub: Hub) -> Tail:
-    tail = Tail()
-    hub.observe("log", tail.offer)
-    return tail
-
-
 class Resync(Exception):
     """The cursor points outside what the log holds."""
 
 
 class Feed:
+    """One reader: what user_id may see after a cursor, from the process's tail or, further
+    back, from the log itself; then what the bus brings."""
+
     def __init__(
-        self, app: Flask, user_id: int, after: int | None, wake: threading.Event | None = None
+        self,
+        tail: Tail,
+        hub: Hub,
+        user_id: int,
+        after: int | None,
+        wake: threading.Event | None = None,
     ) -> None:
         """`wake`, if given, is set whenever something arrives for this feed."""
-        watcher.ensure_started(app)
-        self._tail = tail_of(app)
+        self._tail = tail
         self.user_id = user_id
-        self._subscription = bus_of(app).subscribe(wake)
-        end = events.last_event_id()
+        self._subscription = hub.subscribe(wake)
+        end = last_event_id()
         # Before what retention kept, or past the end (a log restored from an older backup):
         # either way the client's view cannot be continued from here.
-        if after is not None and not events.pruned_through() <= after <= end:
+        if after is not None and not pruned_through() <= after <= end:
             self.close()
             raise Resync
         self.cursor = end if after is None else after
@@ -287,23 +308,11 @@ class Feed:
         """The next batch after the cursor, read from the log for this user alone: what poll()
         does when the tail no longer reaches back to the cursor."""
         # No further than the log's committed end, whatever a wake-up said (as in the tail).
-        self._known_end = min(self._known_end, events.last_event_id())
+        self._known_end = min(self._known_end, last_event_id())
         rows = db.session.execute(
             select(Event.id, Event.type, Event.conversation_id, Event.data)
-            .join(
-                MemberSpan,
-                and_(
-                    MemberSpan.conversation_id == Event.conversation_id,
-                    MemberSpan.user_id == self.user_id,
-                    Event.id >= MemberSpan.first_event_id,
-                    or_(MemberSpan.last_event_id.is_(None), Event.id <= MemberSpan.last_event_id),
-                ),
-            )
-            .where(
-                Event.id > self.cursor,
-                Event.id <= self._known_end,
-                or_(Event.user_id.is_(None), Event.user_id == self.user_id),
-            )
+            .join(MemberSpan, and_(VISIBLE, MemberSpan.user_id == self.user_id))
+            .where(_between(self.cursor, self._known_end))
             .order_by(Event.id)
             .limit(BATCH)
         ).all()
@@ -344,7 +353,7 @@ class Feed:
 
     def _follow_membership(self, event: dict[str, Any]) -> None:
         data = event["data"]
-        if event["type"] in ("conversation.created", "member.added"):
+        if event["type"] in JOINS:
             self._conversations.add(event["conversation_id"])
-        elif event["type"] == "member.removed" and data.get("user_id") == self.user_id:
+        elif event["type"] == LEAVES and data.get("user_id") == self.user_id:
             self._conversations.discard(event["conversation_id"])

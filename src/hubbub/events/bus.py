@@ -18,7 +18,7 @@ import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Flask
 
@@ -28,7 +28,6 @@ Observer = Callable[[Message], None]
 # Messages for the machinery of other processes (who holds a stream there), not for readers:
 # they go to observers only, so that idle streams do not wake for them.
 INTERNAL = {"streams"}
-T = TypeVar("T")
 
 
 class Subscription:
@@ -208,21 +207,6 @@ def deployment_of(app: Flask) -> str:
     return hmac.new(key, b"hubbub bus", hashlib.sha256).hexdigest()[:16]
 
 
-_listeners_lock = threading.Lock()
-
-
-def listener_of(app: Flask, key: str, make: Callable[[Hub], T]) -> T:
-    """The app's one object under key that listens to its bus, made by make(hub) on first use;
-    made under a lock, so that two threads never both subscribe one."""
-    found: T | None = app.extensions.get(key)
-    if found is None:
-        with _listeners_lock:
-            found = app.extensions.get(key)
-            if found is None:
-                found = app.extensions[key] = make(bus_of(app))
-    return found
-
-
 def bus_of(app: Flask) -> Hub:
     hub: Hub = app.extensions["hubbub.bus"]
     return hub
@@ -232,11 +216,11 @@ def init_app(app: Flask) -> None:
     # Each bus's client library is imported only where it is used.
     hub: Hub
     if app.config.get("HUBBUB_KAFKA_URL"):
-        from hubbub.realtime.kafka_bus import KafkaBus
+        from hubbub.events.kafka_bus import KafkaBus
 
         hub = KafkaBus(app.config["HUBBUB_KAFKA_URL"], deployment_of(app))
     elif app.config.get("HUBBUB_REDIS_URL"):
-        from hubbub.realtime.redis_bus import RedisBus
+        from hubbub.events.redis_bus import RedisBus
 
         hub = RedisBus(app.config["HUBBUB_REDIS_URL"], deployment_of(app))
     else:

@@ -1,11 +1,12 @@
 """Appending to the event log inside the writer's transaction, and waking readers after commit.
 
-Service actions call record() before they commit. Just before the commit, the pending events
-take consecutive ids from the counter row and are inserted with the rest of the transaction;
-after the commit, the bus is told the new end of the log and given the events themselves, each
-with the users who may see it, so that other processes need not read them back. The counter
-row stays locked from that update to the commit, so transactions that write events commit in
-id order, and no other transaction can change who sees a conversation in between.
+Service actions call record() with one of the events of events/types.py before they commit.
+Just before the commit, the pending events take consecutive ids from the counter row and are
+inserted with the rest of the transaction; after the commit, the bus is told the new end of the
+log and given the events themselves, each with the users who may see it, so that other
+processes need not read them back. The counter row stays locked from that update to the
+commit, so transactions that write events commit in id order, and no other transaction can
+change who sees a conversation in between.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
+from hubbub.events.bus import bus_of
+from hubbub.events.feed import COUNTER_ROW, viewers_between
+from hubbub.events.types import EventData, MessageDeleted
 from hubbub.models import Event, EventCounter, MemberSpan, db, utcnow
 
 PENDING = "hubbub.pending_events"
 COMMITTED = "hubbub.committed_events"
-COUNTER_ROW = 1
 # A transaction whose events' data is larger than this wakes readers without carrying them:
 # they read the events from the log instead.
 CARRY_LIMIT = 256 * 1024
@@ -43,9 +46,8 @@ class Pending:
 
 
 def record(
-    type: str,
+    event: EventData,
     conversation_id: int,
-    data: dict[str, Any],
     *,
     user_id: int | None = None,
     message_id: int | None = None,
@@ -60,11 +62,19 @@ def record(
     carries, for erase_message_bodies().
     """
     db.session.info.setdefault(PENDING, []).append(
-        Pending(type, conversation_id, data, user_id, message_id, list(opens), list(closes))
+        Pending(
+            event.TYPE,
+            conversation_id,
+            event.dump(),
+            user_id,
+            message_id,
+            list(opens),
+            list(closes),
+        )
     )
 
 
-def erase_message_bodies(message_id: int, tombstone: dict[str, Any]) -> None:
+def erase_message_bodies(message_id: int, tombstone: MessageDeleted) -> None:
     """Replace what earlier events say of a deleted message with its tombstone.
 
     Deleting a message erases its body everywhere, and the log is no exception.
@@ -72,22 +82,8 @@ def erase_message_bodies(message_id: int, tombstone: dict[str, Any]) -> None:
     db.session.execute(
         update(Event)
         .where(Event.message_id == message_id)
-        .values(data=json.dumps(tombstone, separators=(",", ":")))
+        .values(data=json.dumps(tombstone.dump(), separators=(",", ":")))
     )
-
-
-def last_event_id() -> int:
-    """The id of the newest committed event (0 for an empty log)."""
-    value = db.session.scalar(select(EventCounter.last_id).where(EventCounter.id == COUNTER_ROW))
-    return int(value or 0)
-
-
-def pruned_through() -> int:
-    """Cursors below this id point into what retention has deleted."""
-    value = db.session.scalar(
-        select(EventCounter.pruned_through).where(EventCounter.id == COUNTER_ROW)
-    )
-    return int(value or 0)
 
 
 def prune(retention: timedelta) -> int:
@@ -160,47 +156,24 @@ def _carried(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any
     None when they are too large to carry."""
     if sum(len(row["data"]) for row in rows) > CARRY_LIMIT:
         return None
-    spans = session.execute(
-        select(
-            MemberSpan.conversation_id,
-            MemberSpan.user_id,
-            MemberSpan.first_event_id,
-            MemberSpan.last_event_id,
-        ).where(
-            MemberSpan.conversation_id.in_({row["conversation_id"] for row in rows}),
-            or_(MemberSpan.last_event_id.is_(None), MemberSpan.last_event_id >= rows[0]["id"]),
-        )
-    ).all()
-    carried = []
-    for row in rows:
-        # Who sees an event, decided as the log's readers decide it (realtime.feed).
-        viewers = {
-            span.user_id
-            for span in spans
-            if span.conversation_id == row["conversation_id"]
-            and span.first_event_id <= row["id"]
-            and (span.last_event_id is None or row["id"] <= span.last_event_id)
-            and row["user_id"] in (None, span.user_id)
+    viewers = viewers_between(session, rows[0]["id"] - 1, rows[-1]["id"])
+    return [
+        {
+            "id": row["id"],
+            "type": row["type"],
+            "conversation_id": row["conversation_id"],
+            "message_id": row["message_id"],
+            "data": row["data"],
+            "viewers": sorted(viewers.get(row["id"], ())),
         }
-        carried.append(
-            {
-                "id": row["id"],
-                "type": row["type"],
-                "conversation_id": row["conversation_id"],
-                "message_id": row["message_id"],
-                "data": row["data"],
-                "viewers": sorted(viewers),
-            }
-        )
-    return carried
+        for row in rows
+    ]
 
 
 @orm_event.listens_for(Session, "after_commit")
 def _wake_readers(session: Session) -> None:
     committed = session.info.pop(COMMITTED, None)
     if committed is not None and has_app_context():
-        from hubbub.realtime.bus import bus_of
-
         message = {"kind": "log", "last_id": committed["last_id"]}
         if committed["events"] is not None:
             message["first_id"] = committed["events"][0]["id"]

@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, insert, select, update
 
 from hubbub.models import ApiToken, User, WebSession, db, utcnow
-from hubbub.services import access, accounts, tokens
-from hubbub.services.access import SESSION, TOKEN, Credential
+from hubbub.services import accounts, credentials, tokens
+from hubbub.services.credentials import SESSION, TOKEN, Credential
 from hubbub.services.errors import Invalid
 from hubbub.sessions import token_hash
 from tests.support import PASSWORD, count, login, logout
@@ -53,9 +53,9 @@ def token_id(credential: Credential) -> int:
     return int(found)
 
 
-def revoked(app: Flask, *credentials: Credential) -> set[Credential]:
+def revoked(app: Flask, *held: Credential) -> set[Credential]:
     with app.app_context():
-        found = access.revoked_among(credentials)
+        found = credentials.revoked_among(held)
         db.session.remove()
     return found
 
@@ -294,7 +294,7 @@ def test_many_credentials_across_the_chunks_are_answered_in_one_call(
 ) -> None:
     """More than one IN list's worth of each kind, alive and revoked mixed through every chunk."""
     ana, ben = people
-    many = access.CHUNK * 2 + 1
+    many = credentials.CHUNK * 2 + 1
     now = utcnow()
     alive: set[Credential] = set()
     ended: set[Credential] = set()
@@ -329,19 +329,19 @@ def test_many_credentials_across_the_chunks_are_answered_in_one_call(
         db.session.execute(insert(ApiToken), token_rows)
         db.session.execute(update(User).where(User.id == ben.id).values(is_active=False))
         db.session.commit()
-    assert len(alive) > access.CHUNK and len(ended) > access.CHUNK
+    assert len(alive) > credentials.CHUNK and len(ended) > credentials.CHUNK
     statements.clear()
 
     # A generator, as the sweep passes: read once.
     with app.app_context():
-        found = access.revoked_among(c for c in [*alive, *ended])
+        found = credentials.revoked_among(c for c in [*alive, *ended])
         db.session.remove()
 
     assert found == ended
     queries = [(s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(queries) == 2 * math.ceil(many / access.CHUNK), [s for s, _ in queries]
+    assert len(queries) == 2 * math.ceil(many / credentials.CHUNK), [s for s, _ in queries]
     for _, parameters in queries:
-        assert len(parameters) <= access.CHUNK + 2, "an IN list longer than one chunk"
+        assert len(parameters) <= credentials.CHUNK + 2, "an IN list longer than one chunk"
 
 
 def test_other_users_credentials_are_unaffected_by_everything_done_to_one(

@@ -1,16 +1,17 @@
-"""Presence and typing: ephemeral signals that go over the bus and never into the log."""
+"""Typing and presence: ephemeral signals that go over the bus and never into the log."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, select, update
 
+from hubbub.events.bus import bus_of
+from hubbub.events.types import Presence, Typing
 from hubbub.models import Membership, User, db, utcnow
-from hubbub.realtime.bus import bus_of
 from hubbub.services.conversations import access_conversation
+from hubbub.wire import serialize
 
 TYPING_EXPIRES = 6
 
@@ -42,17 +43,16 @@ def online_among_contacts(user_id: int, is_online: Callable[[int], bool]) -> lis
 
 
 def announce_typing(user: User, conversation_id: int) -> None:
-    """Tell the other members that user is typing; it lapses after TYPING_EXPIRES seconds."""
+    """Tell the other members that user is typing; it lapses after TYPING_EXPIRES seconds.
+
+    Emits typing."""
     conversation, _ = access_conversation(user, conversation_id)
     bus_of(current_app).publish(
         {
-            "kind": "typing",
+            "kind": Typing.TYPE,
             "conversation_id": conversation.id,
             "user_id": user.id,
-            "data": {
-                "user": {"id": user.id, "username": user.username},
-                "expires_in": TYPING_EXPIRES,
-            },
+            "data": Typing(user=serialize.public_user(user), expires_in=TYPING_EXPIRES).dump(),
         }
     )
 
@@ -60,19 +60,20 @@ def announce_typing(user: User, conversation_id: int) -> None:
 def announce_presence(user_id: int, online: bool) -> None:
     """Tell the people who share a conversation with user_id that they came or went.
 
-    Going offline keeps the time on the user as last seen.
+    Going offline keeps the time on the user as last seen. Emits presence.
     """
-    data: dict[str, Any] = {"user_id": user_id, "status": "online" if online else "offline"}
+    news = Presence(user_id=user_id, status="online" if online else "offline")
     if not online:
-        now = utcnow()
-        db.session.execute(update(User).where(User.id == user_id).values(last_seen_at=now))
+        news.last_seen_at = utcnow()
+        db.session.execute(
+            update(User).where(User.id == user_id).values(last_seen_at=news.last_seen_at)
+        )
         db.session.commit()
-        data["last_seen_at"] = now.isoformat().replace("+00:00", "Z")
     bus_of(current_app).publish(
         {
-            "kind": "presence",
+            "kind": Presence.TYPE,
             "user_id": user_id,
             "conversation_ids": _conversation_ids(user_id),
-            "data": data,
+            "data": news.dump(),
         }
     )

@@ -19,16 +19,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from wsproto.utilities import LocalProtocolError
 
 from hubbub.api import bp
-from hubbub.api.auth import caller, credential, require_user
+from hubbub.api.caller import caller, credential, require_user
 from hubbub.api.docs import endpoint
 from hubbub.api.validation import Query
+from hubbub.events.feed import Resync, last_event_id
+from hubbub.events.types import EventBatch, ResyncOut
 from hubbub.models import db
-from hubbub.realtime import access, presence
-from hubbub.realtime.feed import Feed, Resync
-from hubbub.services import events
-from hubbub.services import presence as signals
+from hubbub.realtime.live import live_of
+from hubbub.services import signals
 from hubbub.services.errors import Forbidden, Invalid, Unauthenticated
-from hubbub.wire import schemas
 
 log = logging.getLogger(__name__)
 sock = Sock()
@@ -56,18 +55,18 @@ def _resync(last_id: int) -> dict[str, Any]:
 
 
 @bp.get("/events")
-@endpoint(tags=["events"], query=EventsQuery, ok={200: schemas.EventBatch, 410: schemas.ResyncOut})
+@endpoint(tags=["events"], query=EventsQuery, ok={200: EventBatch, 410: ResyncOut})
 def long_poll(params: EventsQuery) -> ResponseReturnValue:
     """Events after `after`, as soon as there are any, or none after `timeout` seconds."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    live = live_of(current_app)
     user = caller()
     if params.after is None:
-        return {"events": [], "last_id": events.last_event_id()}
+        return {"events": [], "last_id": last_event_id()}
     try:
-        feed = Feed(app, user.id, params.after)
+        feed = live.feed(user.id, params.after)
     except Resync:
-        return _resync(events.last_event_id()), 410
-    held = access.hold(app, credential())
+        return _resync(last_event_id()), 410
+    held = live.holds.hold(credential())
     try:
         deadline = time.monotonic() + params.timeout
         batch = [delivery.event for delivery in feed.poll()]
@@ -78,7 +77,7 @@ def long_poll(params: EventsQuery) -> ResponseReturnValue:
             batch += [delivery.event for delivery in feed.poll()]
         return {"events": batch, "last_id": feed.cursor}
     finally:
-        access.release(app, held)
+        live.holds.release(held)
         feed.close()
 
 
@@ -129,20 +128,20 @@ def _close(ws: Any, code: int, reason: str) -> None:
 
 @sock.route("/stream", bp=bp)
 def stream(ws: Any) -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    live = live_of(current_app)
     user_id = caller().id
     after = request.args.get("after", type=int)
     try:
         # One event wakes the loop below for anything: an event or signal on the bus, the
         # client going away (simple-websocket sets it), or the credential being revoked.
-        feed = Feed(app, user_id, after, wake=ws.event)
+        feed = live.feed(user_id, after, wake=ws.event)
     except Resync:
-        ws.send(json.dumps(_resync(events.last_event_id())))
+        ws.send(json.dumps(_resync(last_event_id())))
         ws.close()
         return
-    heartbeat = float(app.config["HUBBUB_HEARTBEAT_SECONDS"])
-    held = access.hold(app, credential(), wake=ws.event)
-    board = presence.board_of(app)
+    heartbeat = float(live.app.config["HUBBUB_HEARTBEAT_SECONDS"])
+    held = live.holds.hold(credential(), wake=ws.event)
+    board = live.board
     try:
         # Counted first thing inside the try, so the finally always uncounts it.
         if board.opened(user_id):
@@ -172,7 +171,7 @@ def stream(ws: Any) -> None:
         log.exception("stream for user %s failed", user_id)
         ws.close(reason=1011)
     finally:
-        access.release(app, held)
+        live.holds.release(held)
         feed.close()
         if board.closed(user_id):
             _announce_offline(user_id)

@@ -8,7 +8,7 @@ import threading
 
 import redis
 
-from hubbub.realtime.bus import Message, RemoteBus
+from hubbub.events.bus import Message, RemoteBus
 
 log = logging.getLogger(__name__)
 CHANNEL = "hubbub:bus"
