@@ -1,121 +1,91 @@
-// The chat page: reads its settings, opens the stream and wires the pieces together.
+// The chat page: reads its settings, builds the stores and the views, and feeds them the stream.
 
-import { Api, ApiError, describe, path } from "./api.js";
-import { Chat } from "./chat.js";
-import { el, fullTime } from "./format.js";
-import { GroupSettings } from "./settings.js";
-import { Sidebar, wireDialogs } from "./sidebar.js";
+import { Api, ApiError } from "./api.js";
+import { Composer } from "./composer.js";
+import { Dispatcher } from "./dispatch.js";
+import { Editing } from "./editing.js";
+import { Reading } from "./reading.js";
+import { wireStarting } from "./starting.js";
+import { ConversationStore } from "./store/conversations.js";
+import { MessageStore } from "./store/messages.js";
+import { PresenceStore } from "./store/presence.js";
 import { Stream } from "./stream.js";
+import { showStatus } from "./views/banner.js";
+import { confirmDelete, showRevisions, wireDialogs } from "./views/dialogs.js";
+import { Header } from "./views/header.js";
+import { MessageList } from "./views/messages.js";
+import { GroupSettings } from "./views/settings.js";
+import { ConversationList } from "./views/sidebar.js";
+import { TypingLine } from "./views/typing.js";
 
-const root = document.getElementById("chat-app");
-const settings = JSON.parse(root.dataset.settings);
-const banner = document.getElementById("connection-banner");
-const BACK_NOTICE_MS = 3000;
-const CONNECTING_NOTICE_DELAY_MS = 2000;
+const settings = JSON.parse(document.getElementById("chat-app").dataset.settings);
+const { me } = settings;
+const openId = settings.conversation_id;
+const conversationUrl = settings.conversation_url;
+const api = new Api(settings.api, settings.csrf_token);
 
-const app = {
-  settings,
-  me: settings.me,
-  openId: settings.conversation_id,
-  api: new Api(settings.api, settings.csrf_token),
-  online: new Set(),
-  announce(text) {
-    const announcer = document.getElementById("announcer") || banner;
-    announcer.textContent = text;
-  },
-};
-
+const dispatcher = new Dispatcher();
+const changed = (change) => dispatcher.changed(change);
+let reading = null; // the open conversation's read marks, if one is open
+const conversations = new ConversationStore({
+  api, me, changed, reading: (id) => Boolean(reading?.isReading(id)),
+});
+const presence = new PresenceStore({ changed });
+dispatcher.stores.push(conversations, presence);
+dispatcher.views.push(
+  new ConversationList({ conversations, presence, me, openId, conversationUrl }));
 wireDialogs();
-// Earlier versions leave the page with their dialog: a message deleted later takes them along.
-document.getElementById("revisions-dialog").addEventListener("close", () => {
-  document.getElementById("revisions-list").replaceChildren();
-});
-const sidebar = new Sidebar(app);
-const groupSettings = new GroupSettings(app);
-const confirmDialog = document.getElementById("confirm-dialog");
-const revisionsDialog = document.getElementById("revisions-dialog");
+wireStarting({ api, me, conversationUrl });
 
-function confirmDelete() {
-  return new Promise((resolve) => {
-    confirmDialog.returnValue = "";
-    confirmDialog.addEventListener("close", () => resolve(confirmDialog.returnValue === "yes"),
-      { once: true });
-    confirmDialog.showModal();
-    document.getElementById("confirm-yes").focus();
+// The open conversation's store and views; views draw in this order, the read marks after
+// the history has scrolled.
+function openConversation() {
+  const store = new MessageStore({ api, me, conversationId: openId, changed });
+  const header = new Header({ conversations, presence, me, conversationId: openId });
+  let editing = null;
+  const composer = new Composer({
+    api, me, store, conversations, editLast: () => editing.editLast(),
   });
+  const list = new MessageList({
+    store, conversations, me,
+    onFailed: (text) => header.failed(text),
+    actions: {
+      edit: (node) => editing.start(node),
+      delete: (node) => editing.remove(node),
+      revisions: (id) => showRevisions(api, id),
+      retry: (clientId) => composer.retry(clientId),
+      discard: (clientId) => composer.discard(clientId),
+    },
+  });
+  editing = new Editing({ api, store, view: list, composer, confirmDelete, changed });
+  reading = new Reading({ api, me, store, conversations, view: list });
+  const groupSettings = new GroupSettings({
+    api, conversations, me, conversationId: openId, dashboard: settings.dashboard,
+  });
+  dispatcher.stores.push(store);
+  dispatcher.views.push(header, list, reading, composer,
+    new TypingLine({ presence, conversationId: openId }), groupSettings);
+  return { store, list, composer };
 }
 
-async function showRevisions(messageId) {
-  const list = document.getElementById("revisions-list");
-  list.replaceChildren(el("li", {}, "Loading…"));
-  revisionsDialog.showModal();
-  try {
-    const answer = await app.api.get(path`/messages/${messageId}/revisions`);
-    list.replaceChildren(...answer.revisions.map((revision) =>
-      el("li", {},
-        el("p", { class: "body" }, revision.body),
-        el("p", { class: "hint" }, "Written ",
-          el("time", { datetime: revision.created_at }, fullTime(revision.created_at)),
-          ", replaced ",
-          el("time", { datetime: revision.replaced_at }, fullTime(revision.replaced_at))))));
-  } catch (error) {
-    list.replaceChildren(el("li", { class: "error" }, describe(error)));
-  }
-}
+const chat = openId === null ? null : openConversation();
 
-const chat = app.openId === null ? null : new Chat(app, {
-  onConversation: (conversation) => {
-    if (conversation) groupSettings.update(conversation);
-    else if (groupSettings.dialog.open) groupSettings.dialog.close();
-  },
-  openSettings: (conversation) => groupSettings.open(conversation),
-  confirmDelete,
-  showRevisions,
-});
-
-let bannerTimer = null;
-function showStatus(status) {
-  window.clearTimeout(bannerTimer);
-  root.classList.toggle("offline", status === "lost");
-  if (status === "lost") {
-    banner.textContent = "Connection lost. Reconnecting…";
-    banner.className = "banner lost";
-  } else if (status === "connecting") {
-    // A first attempt that fails and is followed by one that works needs no word.
-    bannerTimer = window.setTimeout(() => {
-      banner.textContent = "Connecting…";
-      banner.className = "banner lost";
-    }, CONNECTING_NOTICE_DELAY_MS);
-  } else if (status === "back") {
-    banner.textContent = "Connected again.";
-    banner.className = "banner back";
-    bannerTimer = window.setTimeout(() => {
-      banner.textContent = "";
-      banner.className = "banner";
-    }, BACK_NOTICE_MS);
-  } else {
-    banner.textContent = "";
-    banner.className = "banner";
-  }
+// Without a session this page answers with the login page, which comes back here after.
+function toLogin() {
+  window.location.reload();
 }
 
 const stream = new Stream(settings.stream, {
+  // Loading starts once the stream is ready, so that nothing written in between is missed.
+  // After a reconnect the replay brings what was missed; only a failed first load is retried.
   onReady(frame, resumed) {
-    app.online = new Set(frame.online || []);
-    sidebar.refresh();
+    presence.reset(frame.online);
+    conversations.load().catch(() => {}); // the banner already says when the server is away
     if (!chat) return;
-    if (resumed) chat.resumed();
-    else chat.load();
-    chat.renderSubtitle();
+    if (resumed && chat.store.loaded) reading.mark();
+    else chat.list.load();
   },
-  onEvent(event) {
-    if (event.type === "presence") {
-      if (event.data.status === "online") app.online.add(event.data.user_id);
-      else app.online.delete(event.data.user_id);
-    }
-    sidebar.onEvent(event);
-    chat?.onEvent(event);
-  },
+  onEvent: (event) => dispatcher.event(event),
   onStatus: showStatus,
   onResync() {
     window.location.reload();
@@ -123,17 +93,12 @@ const stream = new Stream(settings.stream, {
   onEnded: toLogin,
   async onFailing() {
     try {
-      await app.api.get("/me");
+      await api.get("/me");
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) toLogin();
     }
   },
 });
-
-// Without a session this page answers with the login page, which comes back here after.
-function toLogin() {
-  window.location.reload();
-}
 stream.start();
 
-if (chat) document.getElementById("composer-input").focus();
+if (chat) chat.composer.focus();

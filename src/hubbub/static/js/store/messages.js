@@ -1,0 +1,159 @@
+// One conversation's messages and my sends still on their way, kept up to date by events.
+// A send is pending under a fresh client_id until the answer or the stream's message.created
+// with that client_id, whichever comes first, replaces it.
+
+import { path } from "../api.js";
+
+const PAGE = 50;
+const UNREAD_PAGES = 4; // how far back the first view looks for the first unread message
+const CATCH_UP_PAGE = 100;
+
+function newClientId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class MessageStore {
+  constructor({ api, me, conversationId, changed }) {
+    this.api = api;
+    this.me = me;
+    this.id = conversationId;
+    this.changed = changed;
+    this.items = new Map(); // message id -> message
+    this.pending = new Map(); // client id -> {body, state: "sending" | "failed", created_at}
+    this.hasMore = false;
+    this.loaded = false;
+    this.queued = []; // events that arrived before the first page
+    this.firstUnreadId = null; // where the "New messages" divider goes
+  }
+
+  // ---- reading -----------------------------------------------------------------------------
+
+  sorted() {
+    return [...this.items.values()].sort((a, b) => a.id - b.id);
+  }
+
+  get(id) {
+    return this.items.get(id) || null;
+  }
+
+  newestId() {
+    return Math.max(0, ...this.items.keys());
+  }
+
+  // My newest message that can still be edited.
+  lastOwn() {
+    let found = null;
+    for (const message of this.items.values()) {
+      if (message.sender.id !== this.me.id || message.deleted_at) continue;
+      if (!found || message.id > found.id) found = message;
+    }
+    return found;
+  }
+
+  // A pending send in the shape of a message, to be drawn like one.
+  pendingMessage(clientId) {
+    const pending = this.pending.get(clientId);
+    if (!pending) return null;
+    return {
+      id: null, client_id: clientId, body: pending.body, sender: this.me,
+      created_at: pending.created_at, edited_at: null, deleted_at: null,
+    };
+  }
+
+  // ---- fetching ----------------------------------------------------------------------------
+
+  fetchNewest() {
+    return this.api.get(path`/conversations/${this.id}/messages?limit=${PAGE}`);
+  }
+
+  // The first view: the newest page, and a few more while they are all unread, so that the
+  // divider has a place. Events that came meanwhile are applied after it.
+  async load(newest, lastRead) {
+    let messages = newest.messages;
+    this.hasMore = newest.has_more;
+    for (let pages = 1; this.hasMore && pages < UNREAD_PAGES; pages += 1) {
+      const oldest = messages[messages.length - 1];
+      if (!oldest || oldest.id <= lastRead) break;
+      const older = await this.api.get(
+        path`/conversations/${this.id}/messages?before=${oldest.id}&limit=${PAGE}`);
+      messages = messages.concat(older.messages);
+      this.hasMore = older.has_more;
+    }
+    const unread = messages.filter((m) => m.id > lastRead && m.sender.id !== this.me.id);
+    this.firstUnreadId = unread.length ? unread[unread.length - 1].id : null;
+    for (const message of messages) this.items.set(message.id, message);
+    this.loaded = true;
+    this.changed({ messages: { all: true, first: true } });
+    for (const event of this.queued.splice(0)) this.apply(event);
+  }
+
+  async loadOlder() {
+    const oldest = Math.min(...this.items.keys());
+    const page = await this.api.get(
+      path`/conversations/${this.id}/messages?before=${oldest}&limit=${PAGE}`);
+    this.hasMore = page.has_more;
+    const added = page.messages.filter((m) => !this.items.has(m.id));
+    for (const message of added) this.items.set(message.id, message);
+    this.changed({ messages: { older: true, ids: added.map((m) => m.id) } });
+  }
+
+  // Messages written while I could not see them (removed, then added back).
+  async catchUp() {
+    for (;;) {
+      const page = await this.api.get(path`/conversations/${this.id}/messages?after=${
+        this.newestId()}&limit=${CATCH_UP_PAGE}`);
+      for (const message of page.messages) this.put(message, { quiet: true });
+      if (!page.has_more || page.messages.length === 0) return;
+    }
+  }
+
+  // ---- changing ----------------------------------------------------------------------------
+
+  apply(event) {
+    if (event.conversation_id !== this.id) return;
+    const data = event.data;
+    if (event.type === "member.added" && data.member.user.id === this.me.id) {
+      if (this.loaded) this.catchUp().catch(() => {});
+      return;
+    }
+    if (!event.type.startsWith("message.")) return;
+    if (!this.loaded) {
+      this.queued.push(event);
+    } else if (event.type === "message.created" || this.items.has(data.message.id)) {
+      this.put(data.message);
+    }
+  }
+
+  // A message as the server has it now, from an answer, an event or a page. New ones are
+  // "fresh" (said to screen readers, marked read) unless quiet; reveal scrolls to them.
+  put(message, { quiet = false, reveal = false } = {}) {
+    const fresh = !quiet && !this.items.has(message.id);
+    this.items.set(message.id, message);
+    const change = { ids: [message.id], fresh: fresh ? [message] : [], reveal };
+    if (message.client_id && message.sender.id === this.me.id
+        && this.pending.delete(message.client_id)) {
+      change.pending = [message.client_id];
+    }
+    this.changed({ messages: change });
+  }
+
+  // Shows a send at once; returns its client_id.
+  addPending(body) {
+    const clientId = newClientId();
+    this.pending.set(clientId, { body, state: "sending", created_at: new Date().toISOString() });
+    this.changed({ messages: { pending: [clientId], reveal: true } });
+    return clientId;
+  }
+
+  setPendingState(clientId, state) {
+    const pending = this.pending.get(clientId);
+    if (!pending || pending.state === state) return;
+    pending.state = state;
+    this.changed({ messages: { pending: [clientId] } });
+  }
+
+  dropPending(clientId) {
+    if (this.pending.delete(clientId)) this.changed({ messages: { pending: [clientId] } });
+  }
+}

@@ -1,0 +1,55 @@
+// The open conversation's header: its name (also the page's title), who is in it or whether
+// the other person is online, the Group settings button, and the notice once I am not in it.
+
+import { touches } from "../dispatch.js";
+import { conversationName, el, otherMember } from "../format.js";
+
+export class Header {
+  constructor({ conversations, presence, me, conversationId }) {
+    this.conversations = conversations;
+    this.presence = presence;
+    this.me = me;
+    this.id = conversationId;
+    this.shown = null; // the last details drawn, kept once I am no longer in it
+    this.title = document.getElementById("conversation-title");
+    this.subtitle = document.getElementById("conversation-subtitle");
+    this.settingsButton = document.getElementById("settings-button");
+    this.leftNotice = document.getElementById("left-notice");
+  }
+
+  render(change) {
+    if (!touches(change, this.id) && !change.presence) return;
+    const conversation = this.conversations.get(this.id);
+    const left = this.conversations.isMember(this.id) === false;
+    if (conversation) this.shown = conversation;
+    this.leftNotice.hidden = !left;
+    this.settingsButton.hidden = left || conversation?.kind !== "group";
+    if (!this.shown) {
+      if (left) this.title.textContent = "Conversation";
+      return;
+    }
+    const name = conversationName(this.shown, this.me);
+    if (this.title.textContent !== name) this.title.textContent = name;
+    document.title = `${name} · Hubbub`;
+    this.renderSubtitle();
+  }
+
+  renderSubtitle() {
+    const other = otherMember(this.shown, this.me);
+    if (other) {
+      const online = this.presence.isOnline(other.id);
+      this.subtitle.replaceChildren(
+        el("span", { class: online ? "dot online" : "dot", "aria-hidden": "true" }),
+        online ? "Online" : "Offline");
+    } else {
+      const names = this.shown.members.map((m) => m.user.username).sort();
+      this.subtitle.textContent = `${names.length} members: ${names.join(", ")}`;
+    }
+  }
+
+  // The history could not be loaded: say so where the name would be.
+  failed(text) {
+    this.title.textContent = "This conversation could not be loaded";
+    this.subtitle.textContent = text;
+  }
+}
