@@ -1,74 +1,32 @@
-"""Fixtures: an app on a clean SQLite or PostgreSQL database per test, clients and factories."""
+"""Fixtures: an app on a clean SQLite or PostgreSQL database per test, clients and factories.
+
+The fixtures built on these (people, streams, buses, server settings) are in
+tests/support/fixtures.py.
+"""
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
-from hubbub import create_app
 from hubbub.extensions import limiter
 from hubbub.models import User, db
-from hubbub.realtime.live import live_of
 from hubbub.services import accounts
-from tests.realtime.processes import Processes, processes_fixture
-from tests.support import PASSWORD, POSTGRES_ADMIN_URL, TEST_CONFIG, unavailable
+from tests.support import PASSWORD
+from tests.support.apps import build_app, dispose, migrate_to_head
+from tests.support.postgres import WORKER, Postgres
+from tests.support.processes import Processes, processes_fixture
 
-# Unique per test process, so parallel runs on one server never share a database.
-WORKER = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
-
-
-def build_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
-    os.environ["HUBBUB_INSTANCE_PATH"] = str(instance)
-    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
-
-
-def migrate_to_head(database_url: str, instance: Path) -> None:
-    app = build_app(database_url, instance)
-    with app.app_context():
-        flask_migrate.upgrade()
-        db.engine.dispose()
-
-
-def dispose(app: Flask) -> None:
-    live_of(app).stop()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-class Postgres:
-    """A private database on the PostgreSQL server, created and dropped by the tests."""
-
-    def __init__(self) -> None:
-        try:
-            self.admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with self.admin.connect():
-                pass
-        except OperationalError as error:
-            unavailable(f"PostgreSQL at {POSTGRES_ADMIN_URL}", error.orig)
-
-    def create(self, name: str) -> URL:
-        with self.admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        return make_url(POSTGRES_ADMIN_URL).set(database=name)
-
-    def drop(self, name: str) -> None:
-        with self.admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+pytest_plugins = ["tests.support.fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from hubbub.models import ApiToken, Message, User, WebSession, db
 from hubbub.services.accounts import BAD_CREDENTIALS
-from tests.api.chat import API, Person, open_direct, person, send
 from tests.support import PASSWORD, bearer, count, login
+from tests.support.api import API, open_direct, send
+from tests.support.people import Person, person
 
 MakeUser = Callable[..., User]
 NO_SUCH_USER = "There is no user with that username."

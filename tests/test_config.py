@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hubbub import config
-from tests.realtime.processes import START_GUARD, flask_command, hubbub_env
+from tests.support.processes import START_GUARD, flask_command, hubbub_env
 
 TIER_ZERO: dict[str, str] = {}
 

@@ -22,10 +22,10 @@ from werkzeug.exceptions import InternalServerError
 from hubbub import create_app
 from hubbub.models import User
 from hubbub.services import conversations
-from tests.conftest import build_app, dispose
-from tests.realtime.live import connect, wait_for_request_threads
-from tests.realtime.processes import free_port
 from tests.support import CSRF_INPUT, PASSWORD, bearer, login
+from tests.support.apps import build_app, dispose
+from tests.support.processes import free_port
+from tests.support.streams import connect, wait_for_request_threads
 
 
 def test_a_database_that_does_not_answer_gives_a_503_to_retry(

@@ -12,7 +12,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from hubbub.models import db
-from tests.conftest import WORKER, Postgres, build_app, dispose
+from tests.support.apps import build_app, dispose
+from tests.support.postgres import WORKER, Postgres
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hubbub.models import User
-from tests.api.chat import assert_error
 from tests.support import PASSWORD, bearer, count, login
+from tests.support.api import assert_error
 
 MakeUser = Callable[..., User]
 ACCOUNTS = "/api/v1/accounts"

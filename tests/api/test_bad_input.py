@@ -10,10 +10,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.api.chat import (
+from tests.support.api import (
     CONVERSATIONS,
-    MakeUser,
-    Person,
     assert_error,
     conversation_url,
     counts,
@@ -23,10 +21,10 @@ from tests.api.chat import (
     messages_url,
     ok,
     open_direct,
-    person,
     send,
     snapshot,
 )
+from tests.support.people import MakeUser, Person, person
 
 MIB = 1024 * 1024
 LONG_BODY = "x" * 4001

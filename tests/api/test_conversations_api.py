@@ -4,43 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from hubbub.models import Conversation, Membership, Message
-from tests.api.chat import (
+from tests.support import count, csrf_token, login
+from tests.support.api import (
     API,
     CONVERSATIONS,
-    MakeUser,
-    Person,
     assert_error,
     conversation_url,
-    count,
     create_group,
     members_url,
     messages_url,
     ok,
     open_direct,
-    person,
     send,
 )
-from tests.support import csrf_token, login
-
-
-@pytest.fixture
-def ana(app: Flask, make_user: MakeUser) -> Person:
-    return person(app, make_user, "ana")
-
-
-@pytest.fixture
-def bob(app: Flask, make_user: MakeUser) -> Person:
-    return person(app, make_user, "bob")
-
-
-@pytest.fixture
-def cara(app: Flask, make_user: MakeUser) -> Person:
-    return person(app, make_user, "cara")
+from tests.support.people import MakeUser, Person, person
 
 
 def roles(conversation: dict[str, Any]) -> dict[str, str]:

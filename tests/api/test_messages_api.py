@@ -9,12 +9,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from hubbub.models import Message, MessageRevision, db
-from tests.api.chat import (
+from tests.support import count
+from tests.support.api import (
     MESSAGE_KEYS,
-    MakeUser,
-    Person,
     assert_error,
-    count,
     create_group,
     members_url,
     message_url,
@@ -22,24 +20,9 @@ from tests.api.chat import (
     ok,
     open_direct,
     parse_time,
-    person,
     send,
 )
-
-
-@pytest.fixture
-def ana(app: Flask, make_user: MakeUser) -> Person:
-    return person(app, make_user, "ana")
-
-
-@pytest.fixture
-def bob(app: Flask, make_user: MakeUser) -> Person:
-    return person(app, make_user, "bob")
-
-
-@pytest.fixture
-def cara(app: Flask, make_user: MakeUser) -> Person:
-    return person(app, make_user, "cara")
+from tests.support.people import Person
 
 
 def revisions(who: Person, message_id: int) -> list[dict[str, Any]]:

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pydantic import BaseModel
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from hubbub.models import User
+from hubbub import passwords
+from hubbub.api.accounts import NewAccount
+from hubbub.api.conversations import Rename
+from hubbub.api.messages import Edit, NewMessage
+from hubbub.models import User, db
+from hubbub.models.conversation import ROLES
+from hubbub.services import accounts, conversations, messages, text, tokens
+from hubbub.services.errors import Invalid
 from tests.support import PASSWORD, bearer
+from tests.support.api import assert_error, create_group, send
+from tests.support.people import Person, person
 
 MakeUser = Callable[..., User]
 Document = dict[str, Any]
@@ -23,6 +36,7 @@ API = "/api/v1"
 DOCUMENT = f"{API}/openapi.json"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ERROR_SCHEMA_REF = "#/components/schemas/ErrorOut"
+DIALECT = "https://json-schema.org/draft/2020-12/schema"  # OpenAPI 3.1's
 # Every operation must document these failures; secured ones 401 too, those with a body 415.
 ALWAYS_DOCUMENTED_ERRORS = {"400", "404", "422"}
 
@@ -343,7 +357,7 @@ def find_operation(document: Document, method: str, path: str) -> tuple[str, dic
 
 def validator_for(document: Document, schema: dict[str, Any]) -> jsonschema.Validator:
     """A JSON Schema 2020-12 validator (the OpenAPI 3.1 dialect) resolving refs in document."""
-    root = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+    root = {"$schema": DIALECT, **schema}
     root["components"] = document["components"]
     cls = jsonschema.Draft202012Validator
     cls.check_schema(root)
@@ -386,3 +400,305 @@ def test_every_answer_conforms_to_the_documented_schema(
     assert not problems, "\n".join(problems)
     every = {(path, method) for path, method, _ in operations(document)}
     assert exercised == every, f"scenario leaves out: {sorted(every - exercised)}"
+
+
+# Inputs: each rule the services hold a field to is stated in the document, and the server
+# agrees with the document at the edge of it.
+
+
+def field_schema(document: Document, component: str, field: str) -> dict[str, Any]:
+    """A body field's schema; of an optional one (anyOf with null), its string branch."""
+    schema = resolve(document, document["components"]["schemas"][component])
+    found: dict[str, Any] = resolve(document, schema["properties"][field])
+    for branch in found.get("anyOf", []):
+        if branch.get("type") == "string":
+            return resolve(document, branch)
+    return found
+
+
+def states(document: Document, schema: dict[str, Any], value: Any) -> bool:
+    """Whether the document's schema allows value. Asked of Python's jsonschema and of the Rust
+    one that schemathesis uses, each reading patterns with its own regex engine: they agree."""
+    python = validator_for(document, schema).is_valid(value)
+    root = {"$schema": DIALECT, **schema, "components": document["components"]}
+    rust = jsonschema_rs.validator_for(root, validate_formats=True).is_valid(value)
+    assert python == rust, f"{value!r}: Python's regex engine says {python}, Rust's {rust}"
+    return python
+
+
+# Columns a request may touch without writing anything: a token's or a person's last use.
+VOLATILE = {("api_tokens", "last_used_at"), ("users", "last_seen_at")}
+
+
+def all_rows(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (so their counts too), read fresh, but the VOLATILE columns."""
+    rows = {}
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            columns = [c for c in table.columns if (table.name, c.name) not in VOLATILE]
+            query = select(*columns).order_by(*table.primary_key.columns)
+            rows[table.name] = [tuple(row) for row in db.session.execute(query)]
+        db.session.remove()
+    return rows
+
+
+@dataclass(frozen=True)
+class Place:
+    """What the edge tests talk to: ana owns a group with bob and wrote a message in it."""
+
+    app: Flask
+    client: FlaskClient
+    ana: Person
+    group: int
+    message: int
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A field's rule: where the document states it, a value just inside it and one just
+    outside it, and how to send either (the rest of the request is valid)."""
+
+    component: str
+    field: str
+    inside: Any
+    outside: Any
+    send: Callable[[Place, Any], TestResponse]
+
+
+FRESH = itertools.count()
+
+
+def _account(field: str) -> Callable[[Place, Any], TestResponse]:
+    def send(place: Place, value: Any) -> TestResponse:
+        # A fresh name and address each time, so that only the field under test can be wrong.
+        n = next(FRESH)
+        body = {"username": f"new{n}", "email": f"new{n}@example.com", "password": PASSWORD}
+        return place.client.post(f"{API}/accounts", json={**body, field: value})
+
+    return send
+
+
+def _token_named(place: Place, value: Any) -> TestResponse:
+    body = {"login": "ana", "password": PASSWORD, "name": value}
+    return place.client.post(f"{API}/tokens", json=body)
+
+
+def _group_titled(place: Place, value: Any) -> TestResponse:
+    return place.ana.post(f"{API}/conversations", json={"kind": "group", "title": value})
+
+
+def _rename(place: Place, value: Any) -> TestResponse:
+    return place.ana.patch(f"{API}/conversations/{place.group}", json={"title": value})
+
+
+def _message_with(field: str) -> Callable[[Place, Any], TestResponse]:
+    def send(place: Place, value: Any) -> TestResponse:
+        body = {"body": "hello", field: value}
+        return place.ana.post(f"{API}/conversations/{place.group}/messages", json=body)
+
+    return send
+
+
+def _edit(place: Place, value: Any) -> TestResponse:
+    return place.ana.patch(f"{API}/messages/{place.message}", json={"body": value})
+
+
+def _role(place: Place, value: Any) -> TestResponse:
+    bob = place.ana.get(f"{API}/conversations/{place.group}").get_json()["conversation"]
+    bob_id = next(m["user"]["id"] for m in bob["members"] if m["user"]["username"] == "bob")
+    return place.ana.patch(
+        f"{API}/conversations/{place.group}/members/{bob_id}", json={"role": value}
+    )
+
+
+TITLE, BODY = conversations.TITLE_MAX, messages.BODY_MAX
+# Whitespace the services trim: an ideographic space, a no-break space, a line break, a tab.
+AROUND = "\u3000\u00a0", "\n\t"
+
+
+def padded(core: str) -> str:
+    return AROUND[0] + core + AROUND[1]
+
+
+# accounts.USERNAME_RULE: 3 to 32 characters.
+EDGES = {
+    "username-longest": Edge("NewAccount", "username", "u" * 32, "u" * 33, _account("username")),
+    "username-shortest": Edge("NewAccount", "username", "abc", "ab", _account("username")),
+    "username-trimmed-and-lowered": Edge(
+        "NewAccount", "username", padded("Ana.B-c_9"), "ana b", _account("username")
+    ),
+    # U+212A KELVIN SIGN lower-cases to k, so the service takes it; the document must too.
+    "username-kelvin-sign": Edge(
+        "NewAccount", "username", "\u212aelvin", "\u00e9lodie", _account("username")
+    ),
+    "email-format": Edge(
+        "NewAccount", "email", "Dee@Example.com", "dee.example.com", _account("email")
+    ),
+    "password-longest": Edge(
+        "NewAccount",
+        "password",
+        "p" * passwords.MAX_LENGTH,
+        "p" * (passwords.MAX_LENGTH + 1),
+        _account("password"),
+    ),
+    "password-shortest": Edge(
+        "NewAccount",
+        "password",
+        PASSWORD[: passwords.MIN_LENGTH],
+        PASSWORD[: passwords.MIN_LENGTH - 1],
+        _account("password"),
+    ),
+    "token-name-longest": Edge(
+        "NewToken", "name", padded("n" * tokens.NAME_MAX), "n" * (tokens.NAME_MAX + 1), _token_named
+    ),
+    "token-name-blank": Edge("NewToken", "name", padded(""), "a\x7fb", _token_named),
+    "token-name-line-break": Edge("NewToken", "name", "a\u2028b", "a\nb", _token_named),
+    "group-title-longest": Edge("NewGroup", "title", "t" * TITLE, "t" * (TITLE + 1), _group_titled),
+    "group-title-trimmed": Edge(
+        "NewGroup", "title", padded("t" * TITLE), padded("t" * (TITLE + 1)), _group_titled
+    ),
+    "group-title-blank": Edge("NewGroup", "title", "t", padded(""), _group_titled),
+    "group-title-control": Edge("NewGroup", "title", "a\u00a0b", "a\tb", _group_titled),
+    "rename-title-longest": Edge("Rename", "title", "t" * TITLE, "t" * (TITLE + 1), _rename),
+    "rename-title-trimmed": Edge(
+        "Rename", "title", padded("t" * TITLE), padded("t" * (TITLE + 1)), _rename
+    ),
+    "body-longest": Edge("NewMessage", "body", "b" * BODY, "b" * (BODY + 1), _message_with("body")),
+    "body-trimmed": Edge(
+        "NewMessage", "body", padded("b" * BODY), padded("b" * (BODY + 1)), _message_with("body")
+    ),
+    # Counted in characters, not UTF-16 units or bytes.
+    "body-astral": Edge(
+        "NewMessage", "body", "\U0001f600" * BODY, "\U0001f600" * (BODY + 1), _message_with("body")
+    ),
+    "body-blank": Edge("NewMessage", "body", "b", padded(""), _message_with("body")),
+    "body-controls": Edge("NewMessage", "body", "a\n\tb\r\nc", "a\x0bb", _message_with("body")),
+    "edit-body-longest": Edge("Edit", "body", "e" * BODY, "e" * (BODY + 1), _edit),
+    "edit-body-trimmed": Edge("Edit", "body", padded("e" * BODY), padded("e" * (BODY + 1)), _edit),
+    "client_id-longest": Edge(
+        "NewMessage",
+        "client_id",
+        padded("c" * messages.CLIENT_ID_MAX),
+        "c" * (messages.CLIENT_ID_MAX + 1),
+        _message_with("client_id"),
+    ),
+    "client_id-blank": Edge("NewMessage", "client_id", "c", " ", _message_with("client_id")),
+    "client_id-control": Edge("NewMessage", "client_id", "c-1", "c\n1", _message_with("client_id")),
+    "role-enum": Edge("RoleChange", "role", "admin", "Admin", _role),
+}
+
+
+@pytest.fixture
+def place(app: Flask, make_user: MakeUser) -> Place:
+    ana = person(app, make_user, "ana")
+    bob = person(app, make_user, "bob")
+    group = create_group(ana, "Edges", bob)["id"]
+    message = send(ana, group, "first words")["id"]
+    return Place(app=app, client=app.test_client(), ana=ana, group=group, message=message)
+
+
+@pytest.mark.parametrize("edge", EDGES.values(), ids=EDGES.keys())
+def test_each_rule_is_in_the_document_and_the_server_holds_it_at_the_edge(
+    place: Place, edge: Edge
+) -> None:
+    document = fetch_document(place.client)
+    schema = field_schema(document, edge.component, edge.field)
+    where = f"{edge.component}.{edge.field}"
+    assert states(document, schema, edge.inside), f"the document refuses {where} = inside"
+    assert not states(document, schema, edge.outside), f"the document allows {where} = outside"
+
+    before = all_rows(place.app)
+    error = assert_error(edge.send(place, edge.outside), 422, "invalid")
+    assert edge.field in (error.get("fields") or {}), error
+    assert all_rows(place.app) == before, "a refused request changed rows"
+
+    accepted = edge.send(place, edge.inside)
+    assert 200 <= accepted.status_code < 300, accepted.get_data(as_text=True)
+
+
+def test_the_document_states_the_services_numbers(document: Document) -> None:
+    password = field_schema(document, "NewAccount", "password")
+    assert (password["minLength"], password["maxLength"]) == (
+        passwords.MIN_LENGTH,
+        passwords.MAX_LENGTH,
+    )
+    assert field_schema(document, "NewAccount", "email")["format"] == "idn-email"
+    assert field_schema(document, "RoleChange", "role")["enum"] == list(ROLES)
+    limit = next(
+        p["schema"]
+        for p in document["paths"][f"{API}/conversations/{{conversation_id}}/messages"]["get"][
+            "parameters"
+        ]
+        if p["name"] == "limit"
+    )
+    assert (limit["minimum"], limit["maximum"]) == (1, messages.PAGE_MAX)
+    # Rules the schema cannot state are said in words.
+    for component, name in [
+        ("NewAccount", "username"),
+        ("NewAccount", "email"),
+        ("NewAccount", "password"),
+        ("NewDirect", "user_id"),
+        ("NewGroup", "member_ids"),
+        ("NewMember", "user_id"),
+        ("ReadUpTo", "message_id"),
+        ("NewMessage", "client_id"),
+    ]:
+        properties = resolve(document, document["components"]["schemas"][component])["properties"]
+        assert re.search(r"\b(409|422)\b", properties[name].get("description", "")), (
+            f"{component}.{name} does not say what is refused beyond its schema"
+        )
+
+
+# The patterns agree with the services' own checks on every character of the BMP (every
+# whitespace and control character lies there), at either end of the text and inside it. Read
+# from the models the document is made of, as no database is needed for that.
+
+
+def _cleans(check: Callable[[str], object]) -> Callable[[str], bool]:
+    def accepts(value: str) -> bool:
+        try:
+            check(value)
+        except Invalid:
+            return False
+        return True
+
+    return accepts
+
+
+def _username_accepted(value: str) -> bool:
+    return accounts.USERNAME_PATTERN.fullmatch(accounts.normalise_username(value)) is not None
+
+
+SWEPT: dict[str, tuple[type[BaseModel], str, Callable[[str], bool], str]] = {
+    "username": (NewAccount, "username", _username_accepted, "abc"),
+    "title": (
+        Rename,
+        "title",
+        _cleans(lambda v: text.clean_line(v, "title", conversations.TITLE_MAX)),
+        "t",
+    ),
+    "client_id": (
+        NewMessage,
+        "client_id",
+        _cleans(lambda v: text.clean_line(v, "client_id", messages.CLIENT_ID_MAX)),
+        "c",
+    ),
+    "body": (Edit, "body", _cleans(lambda v: text.clean_body(v, messages.BODY_MAX)), "b"),
+}
+
+
+@pytest.mark.parametrize("name", SWEPT)
+def test_each_pattern_agrees_with_the_service_on_every_character(name: str) -> None:
+    model, field_name, accepts, word = SWEPT[name]
+    schema = model.model_json_schema()["properties"][field_name]
+    strings = [s for s in [schema, *schema.get("anyOf", [])] if s.get("type") == "string"]
+    pattern = re.compile(strings[0]["pattern"])
+    disagreements = []
+    for point in range(0x10000):
+        if 0xD800 <= point <= 0xDFFF:
+            continue  # half a surrogate pair is refused before any schema (400 bad_text)
+        char = chr(point)
+        for value in (char + word, word + char, word + char + word):
+            if (pattern.search(value) is not None) != (taken := accepts(value)):
+                disagreements.append(f"{value!r}: the service {'takes' if taken else 'refuses'} it")
+    assert not disagreements, f"{model.__name__}.{field_name}: " + "; ".join(disagreements[:20])

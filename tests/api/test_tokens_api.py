@@ -13,8 +13,8 @@ from sqlalchemy import update
 from werkzeug.test import TestResponse
 
 from hubbub.models import ApiToken, User, db
-from tests.api.chat import assert_error
 from tests.support import PASSWORD, bearer, count, csrf_token, login
+from tests.support.api import assert_error
 
 MakeUser = Callable[..., User]
 TOKENS = "/api/v1/tokens"

@@ -15,8 +15,8 @@ import pytest
 from bench.cli import run_one
 from bench.servers import Options
 from bench.sizes import Sizes
-from tests.realtime.brokers import SERVERS as KAFKA_SERVERS
 from tests.support import POSTGRES_ADMIN_URL, unavailable
+from tests.support.brokers import SERVERS as KAFKA_SERVERS
 
 MEMBERS, SENDERS, EACH = 5, 2, 5
 PAIRS, TURNS = 3, 4

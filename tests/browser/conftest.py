@@ -20,8 +20,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.realtime.live import wait_for_request_threads
 from tests.support import PASSWORD, unavailable
+from tests.support.streams import wait_for_request_threads
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -21,7 +21,8 @@ import pytest
 from playwright.sync_api import Locator, Page, Route, WebSocketRoute, expect
 
 from tests.browser.conftest import DESKTOP, Tab, log_in_through_the_form
-from tests.realtime.processes import (
+from tests.support import PASSWORD
+from tests.support.processes import (
     API,
     START_GUARD,
     STOP_GRACE,
@@ -36,7 +37,6 @@ from tests.realtime.processes import (
     send,
     wait_until,
 )
-from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
 

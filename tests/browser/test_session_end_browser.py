@@ -18,14 +18,14 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Locator, Page, WebSocket, expect
 
 from tests.browser.conftest import DESKTOP, Tab, log_in_through_the_form
-from tests.realtime.processes import (
+from tests.support import PASSWORD
+from tests.support.processes import (
     Processes,
     open_direct,
     register,
     send,
     start_hubbub,
 )
-from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -25,8 +25,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from hubbub.models import User
 from hubbub.services.text import clean_body, clean_line
 from tests.browser.conftest import DESKTOP, Tab, log_in_through_the_form
-from tests.browser.xss_payloads import PAYLOADS, TITLES, is_title, shown
 from tests.support import PASSWORD, bearer
+from tests.support.xss_payloads import PAYLOADS, TITLES, is_title, shown
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,8 @@ from hubbub.events.types import LOGGED, SIGNALS, AnyEvent, EventData, MemberRemo
 from hubbub.models import User
 from hubbub.realtime.live import live_of
 from hubbub.services import conversations, members, messages, reads, signals
-from tests.services.chat import as_user, new_group, people, post
+from tests.support.chat import new_group, post
+from tests.support.people import as_user, people
 
 SERVICES = Path(conversations.__file__).parent
 ANY_EVENT: TypeAdapter[Any] = TypeAdapter(AnyEvent)

@@ -28,34 +28,35 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 import websocket
 
-from tests.faults.clients import (
-    CHEAP_HASHING,
+from tests.support.brokers import redis_bus
+from tests.support.faults import (
     RETRY_PAUSE,
-    Answer,
     Fetch,
     ResumingStream,
     Sent,
     assert_history_exact,
     assert_log_whole,
     assert_stream_exact,
-    fetch,
     history,
     send_until_acknowledged,
 )
-from tests.faults.postgres import PrivatePostgres, private_postgres_fixture
-from tests.realtime.processes import (
+from tests.support.fixtures import ServerSettings
+from tests.support.postgres import PrivatePostgres, private_postgres_fixture
+from tests.support.processes import (
     API,
+    CHEAP_HASHING,
     Account,
+    Answer,
     Processes,
     bus_subscribers,
     create_group,
+    fetch,
     free_port,
     migrate,
     open_stream,
@@ -160,19 +161,12 @@ class Outage:
 
 
 def test_a_database_outage_answers_503_and_heals_itself(
-    private_postgres: PrivatePostgres, processes: Processes, tmp_path: Path
+    private_postgres: PrivatePostgres, processes: Processes, server_settings: ServerSettings
 ) -> None:
     database_url = private_postgres.create_database("hubbub")
     redis_port = free_port()
     redis_process = start_redis(processes, redis_port)
-    settings = {
-        "HUBBUB_DATABASE_URL": database_url,
-        "HUBBUB_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "HUBBUB_SECRET_KEY": "faults-test-secret",
-        "HUBBUB_RATELIMIT_ENABLED": "0",
-        "HUBBUB_INSTANCE_PATH": str(tmp_path / "instance"),
-        **CHEAP_HASHING,
-    }
+    settings = server_settings(database_url, redis_bus(redis_port), **CHEAP_HASHING)
     migrate(settings)
     a = start_hubbub(processes, "hubbub-a", settings)
     b = start_hubbub(processes, "hubbub-b", settings)

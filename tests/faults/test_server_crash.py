@@ -15,8 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.faults.clients import (
-    CHEAP_HASHING,
+from tests.support.faults import (
     Progress,
     Sent,
     assert_history_exact,
@@ -25,8 +24,9 @@ from tests.faults.clients import (
     send_and_hang_up,
     send_until_acknowledged,
 )
-from tests.realtime.processes import (
+from tests.support.processes import (
     API,
+    CHEAP_HASHING,
     START_GUARD,
     Process,
     Processes,

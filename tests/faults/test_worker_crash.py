@@ -18,13 +18,12 @@ import signal
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.faults.clients import (
-    CHEAP_HASHING,
+from tests.support.brokers import bus_settings
+from tests.support.faults import (
     Progress,
     ResumingStream,
     Sent,
@@ -35,8 +34,9 @@ from tests.faults.clients import (
     send_and_hang_up,
     send_until_acknowledged,
 )
-from tests.realtime.brokers import bus_settings
-from tests.realtime.processes import (
+from tests.support.fixtures import ServerSettings
+from tests.support.processes import (
+    CHEAP_HASHING,
     Account,
     Processes,
     create_group,
@@ -74,16 +74,9 @@ def served_by(master: psutil.Process, port: int) -> dict[tuple[str, int], int]:
 
 @pytest.mark.parametrize("bus_kind", ["redis", "kafka"])
 def test_a_killed_worker_loses_and_doubles_nothing(
-    postgres_url: str, processes: Processes, tmp_path: Path, bus_kind: str
+    postgres_url: str, processes: Processes, server_settings: ServerSettings, bus_kind: str
 ) -> None:
-    settings = {
-        "HUBBUB_DATABASE_URL": postgres_url,
-        **bus_settings(bus_kind, processes),
-        "HUBBUB_SECRET_KEY": "faults-test-secret",
-        "HUBBUB_RATELIMIT_ENABLED": "0",
-        "HUBBUB_INSTANCE_PATH": str(tmp_path / "instance"),
-        **CHEAP_HASHING,
-    }
+    settings = server_settings(postgres_url, bus_settings(bus_kind, processes), **CHEAP_HASHING)
     base = start_hubbub(processes, "hubbub", settings, workers=WORKERS)
     port = int(base.rsplit(":", 1)[1])
     master = psutil.Process(next(p for p in processes.started if p.name == "hubbub").pid)

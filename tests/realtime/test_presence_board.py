@@ -9,14 +9,9 @@ import pytest
 
 from hubbub.events.bus import Hub
 from hubbub.realtime.presence import LAPSES_AFTER, Board
-from tests.realtime.test_bus import OURS, Recording
+from tests.support.brokers import OURS, Recording
 
 INTERVAL = 0.05
-
-
-@pytest.fixture
-def bus() -> Recording:
-    return Recording()
 
 
 @pytest.fixture

@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import signal
 import time
-from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 
-from tests.realtime.brokers import bus_settings, wait_for_bus
-from tests.realtime.processes import (
+from tests.support.brokers import bus_settings, wait_for_bus
+from tests.support.fixtures import ServerSettings
+from tests.support.processes import (
     Account,
     Frame,
     Processes,
@@ -57,16 +57,11 @@ def wait_for_status(reader: StreamReader, user: Account, status: str, count: int
 
 @pytest.mark.parametrize("bus_kind", ["redis", "kafka"])
 def test_a_person_is_online_while_any_stream_on_any_server_is_open(
-    postgres_url: str, processes: Processes, tmp_path: Path, bus_kind: str
+    postgres_url: str, processes: Processes, server_settings: ServerSettings, bus_kind: str
 ) -> None:
-    settings = {
-        "HUBBUB_DATABASE_URL": postgres_url,
-        **bus_settings(bus_kind, processes),
-        "HUBBUB_SECRET_KEY": "presence-test-secret",
-        "HUBBUB_RATELIMIT_ENABLED": "0",
-        "HUBBUB_INSTANCE_PATH": str(tmp_path / "instance"),
-        "HUBBUB_PRESENCE_SECONDS": PRESENCE_SECONDS,
-    }
+    settings = server_settings(
+        postgres_url, bus_settings(bus_kind, processes), HUBBUB_PRESENCE_SECONDS=PRESENCE_SECONDS
+    )
     a = start_hubbub(processes, "hubbub-a", settings)
     b = start_hubbub(processes, "hubbub-b", settings)
     ana, bob, cyd = (register(a, name) for name in ("ana", "bob", "cyd"))

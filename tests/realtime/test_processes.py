@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.realtime.brokers import CrashableBus, PrivateKafka, wait_for_bus
-from tests.realtime.processes import (
+from tests.support.brokers import CrashableBus, PrivateKafka, wait_for_bus
+from tests.support.fixtures import ServerSettings
+from tests.support.processes import (
     Frame,
     Processes,
     StreamReader,
@@ -45,18 +44,12 @@ def created_ids(frames: list[Frame]) -> list[int]:
 def test_a_stream_on_another_process_gets_every_message_across_a_bus_crash(
     postgres_url: str,
     processes: Processes,
-    tmp_path: Path,
+    server_settings: ServerSettings,
     log_poll_seconds: str | None,
     bus_kind: str,
 ) -> None:
     bus = CrashableBus(bus_kind, processes)
-    settings = {
-        "HUBBUB_DATABASE_URL": postgres_url,
-        **bus.settings,
-        "HUBBUB_SECRET_KEY": "processes-test-secret",
-        "HUBBUB_RATELIMIT_ENABLED": "0",
-        "HUBBUB_INSTANCE_PATH": str(tmp_path / "instance"),
-    }
+    settings = server_settings(postgres_url, bus.settings)
     if log_poll_seconds is not None:
         settings["HUBBUB_LOG_POLL_SECONDS"] = log_poll_seconds
     a = start_hubbub(processes, "hubbub-a", settings)
@@ -134,7 +127,7 @@ def test_a_stream_on_another_process_gets_every_message_across_a_bus_crash(
 
 
 def test_servers_started_while_kafka_is_down_serve_and_catch_up_once_it_is_back(
-    postgres_url: str, processes: Processes, tmp_path: Path
+    postgres_url: str, processes: Processes, server_settings: ServerSettings
 ) -> None:
     """Kafka down at start stops nothing: sends succeed and are in the log. B's watcher sleeps
     through the test, so B's stream hears of them only once its listener reaches the broker,
@@ -142,13 +135,7 @@ def test_servers_started_while_kafka_is_down_serve_and_catch_up_once_it_is_back(
     broker = PrivateKafka(processes.folder / "kafka")
     broker.start()  # formatted once, so that the broker comes back on the same data
     broker.stop()
-    settings = {
-        "HUBBUB_DATABASE_URL": postgres_url,
-        "HUBBUB_KAFKA_URL": broker.url(),
-        "HUBBUB_SECRET_KEY": "processes-test-secret",
-        "HUBBUB_RATELIMIT_ENABLED": "0",
-        "HUBBUB_INSTANCE_PATH": str(tmp_path / "instance"),
-    }
+    settings = server_settings(postgres_url, {"HUBBUB_KAFKA_URL": broker.url()})
     a = start_hubbub(processes, "hubbub-a", settings)
     b = start_hubbub(processes, "hubbub-b", {**settings, "HUBBUB_LOG_POLL_SECONDS": "3600"})
     ana = register(a, "ana")

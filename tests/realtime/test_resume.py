@@ -9,16 +9,15 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 import websocket
 
-from tests.faults.clients import CHEAP_HASHING
-from tests.realtime.brokers import CrashableBus
-from tests.realtime.live import wait_for_request_threads
-from tests.realtime.processes import (
+from tests.support.brokers import CrashableBus
+from tests.support.fixtures import ServerSettings
+from tests.support.processes import (
+    CHEAP_HASHING,
     Account,
     Frame,
     Processes,
@@ -29,6 +28,7 @@ from tests.realtime.processes import (
     send,
     start_hubbub,
 )
+from tests.support.streams import wait_for_request_threads
 
 SEED = 20240611
 CLIENTS = 20
@@ -252,21 +252,14 @@ def test_every_client_resuming_at_random_gets_each_message_once_in_order(live_se
 
 @pytest.mark.parametrize("bus_kind", ["redis", "kafka"])
 def test_clients_resuming_at_random_across_two_servers_get_each_message_once_in_order(
-    postgres_url: str, processes: Processes, tmp_path: Path, bus_kind: str
+    postgres_url: str, processes: Processes, server_settings: ServerSettings, bus_kind: str
 ) -> None:
     """The same guarantee across two gunicorn servers on one log, with the bus between them on
     Redis or Kafka: each client and sender uses one of the two, so most events cross. A third
     of the way through the messages the bus is taken away, and brought back a moment later:
     delivery goes on through the watchers, then through the bus again, by itself."""
     bus = CrashableBus(bus_kind, processes)
-    settings = {
-        "HUBBUB_DATABASE_URL": postgres_url,
-        **bus.settings,
-        "HUBBUB_SECRET_KEY": "resume-test-secret",
-        "HUBBUB_RATELIMIT_ENABLED": "0",
-        "HUBBUB_INSTANCE_PATH": str(tmp_path / "instance"),
-        **CHEAP_HASHING,
-    }
+    settings = server_settings(postgres_url, bus.settings, **CHEAP_HASHING)
     bases = [start_hubbub(processes, f"hubbub-{n}", settings) for n in "ab"]
 
     def outage() -> None:

@@ -15,19 +15,18 @@ from hubbub.models.conversation import DIRECT, MEMBER, OWNER
 from hubbub.services import conversations
 from hubbub.services.conversations import Summary
 from hubbub.services.errors import Forbidden, Invalid, NotFound
-from tests.services.chat import (
-    as_user,
+from tests.support import count
+from tests.support.chat import (
     deactivate,
     new_direct,
     new_group,
-    people,
     post,
     race,
     rows,
     set_last_activity,
     set_role,
 )
-from tests.support import count
+from tests.support.people import as_user, people
 
 MakeUser = Callable[..., User]
 

@@ -12,19 +12,18 @@ from hubbub.models import Membership, Message, User, db
 from hubbub.models.conversation import ADMIN, MEMBER, OWNER
 from hubbub.services import conversations, members, messages
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
-from tests.services.chat import (
-    as_user,
+from tests.support import count
+from tests.support.chat import (
     deactivate,
     new_direct,
     new_group,
-    people,
     post,
     role_of,
     rows,
     set_joined_at,
     set_role,
 )
-from tests.support import count
+from tests.support.people import as_user, people
 
 MakeUser = Callable[..., User]
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)

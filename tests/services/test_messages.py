@@ -13,19 +13,18 @@ from hubbub.models import Conversation, Message, MessageRevision, User, db
 from hubbub.models.conversation import ADMIN, OWNER
 from hubbub.services import messages, reads
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
-from tests.services.chat import (
-    as_user,
+from tests.support import count
+from tests.support.chat import (
     message_body,
     new_direct,
     new_group,
-    people,
     post,
     race,
     race_each,
     rows,
     set_role,
 )
-from tests.support import count
+from tests.support.people import as_user, people
 
 MakeUser = Callable[..., User]
 PAGE_INDEX = "ix_messages_conversation_id_id"

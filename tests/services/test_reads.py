@@ -10,7 +10,8 @@ from flask import Flask
 from hubbub.models import Membership, User, db
 from hubbub.services import conversations, messages, reads
 from hubbub.services.errors import Invalid, NotFound
-from tests.services.chat import as_user, new_direct, new_group, people, post
+from tests.support.chat import new_direct, new_group, post
+from tests.support.people import as_user, people
 
 MakeUser = Callable[..., User]
 

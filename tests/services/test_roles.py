@@ -15,7 +15,8 @@ from hubbub.services import conversations, members, messages
 from hubbub.services.errors import Forbidden, Invalid
 from hubbub.services.roles import permissions
 from hubbub.wire import serialize
-from tests.services.chat import as_user, new_direct, new_group, people, post, role_of, set_role
+from tests.support.chat import new_direct, new_group, post, role_of, set_role
+from tests.support.people import as_user, people
 
 
 def reported(app: Flask, user_id: int, conversation_id: int) -> dict[str, object]:

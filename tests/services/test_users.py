@@ -9,7 +9,8 @@ from flask import Flask
 
 from hubbub.models import User
 from hubbub.services import users
-from tests.services.chat import deactivate, people
+from tests.support.chat import deactivate
+from tests.support.people import people
 
 MakeUser = Callable[..., User]
 

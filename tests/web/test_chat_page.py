@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from hubbub.models import User, db
 from hubbub.services import conversations
 from tests.support import login
-from tests.web.test_pages import parse
+from tests.support.pages import parse
 
 
 def open_direct(app: Flask, user: User, other: User) -> int:

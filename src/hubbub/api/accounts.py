@@ -2,26 +2,62 @@
 
 from __future__ import annotations
 
-from flask.typing import ResponseReturnValue
+import re
+from typing import Annotated
 
+from flask.typing import ResponseReturnValue
+from pydantic import Field
+
+from hubbub import passwords
 from hubbub.api import bp
 from hubbub.api.caller import caller
 from hubbub.api.docs import endpoint
-from hubbub.api.validation import Body, Query
+from hubbub.api.validation import Body, Query, bmp, char_class, stated, surrounded
 from hubbub.limits import register_per_ip
 from hubbub.services import accounts, users
 from hubbub.wire import schemas
 from hubbub.wire import serialize as out
 
 
+def username_pattern() -> str:
+    """accounts.USERNAME_PATTERN as the service applies it: to the name trimmed and lower-cased,
+    so capitals pass too (and U+212A KELVIN SIGN, which lower-cases to k)."""
+    shape = re.fullmatch(r"(\[[^\]]+\])(\{\d+,\d+\})", accounts.USERNAME_PATTERN.pattern)
+    if shape is None:
+        raise RuntimeError("USERNAME_PATTERN is no longer one class and one length range")
+    allowed = re.compile(shape[1])
+    letters = [c for c in bmp() if allowed.fullmatch(accounts.normalise_username(c))]
+    return surrounded(char_class(letters) + shape[2])
+
+
+Username = Annotated[str, stated(pattern=username_pattern())]
+Email = Annotated[str, stated(format="idn-email")]
+Password = Annotated[str, stated(minLength=passwords.MIN_LENGTH, maxLength=passwords.MAX_LENGTH)]
+
+
 class NewAccount(Body):
-    username: str
-    email: str
-    password: str
+    username: Username = Field(
+        description=f"{accounts.USERNAME_RULE} Capitals are lower-cased and surrounding "
+        "whitespace is ignored. A name already taken is refused with 409."
+    )
+    email: Email = Field(
+        description="Checked by email-validator, which beyond the format refuses a quoted "
+        "local part, an IP address or a name without a dot after the @, and special-use "
+        "domains such as .test and .local (422). Surrounding whitespace is ignored; it is "
+        "stored lower-cased. An address already in use is refused with 409."
+    )
+    password: Password = Field(
+        description="Also refused (422): one of the 30,000 most common passwords that zxcvbn "
+        "lists, in any case."
+    )
 
 
 class UserSearch(Query):
-    q: str = ""
+    q: str = Field(
+        "",
+        description="The start of a username, in any case; surrounding whitespace is ignored "
+        f"and empty lists everyone. At most {users.DIRECTORY_LIMIT} people, by name.",
+    )
 
 
 @bp.post("/accounts")

@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, Field, RootModel
 from hubbub.api import bp
 from hubbub.api.caller import caller
 from hubbub.api.docs import endpoint
-from hubbub.api.validation import Body
+from hubbub.api.validation import Body, stated, trimmed
 from hubbub.services import conversations, members, reads
 from hubbub.wire import schemas
 from hubbub.wire import serialize as out
@@ -23,17 +23,30 @@ def _integral(value: object) -> object:
 
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_integral)]
+Title = Annotated[
+    str,
+    stated(pattern=trimmed(conversations.TITLE_MAX)),
+    Field(
+        description=f"1 to {conversations.TITLE_MAX} characters once surrounding whitespace is "
+        "trimmed, without control characters (line breaks included)."
+    ),
+]
+ACTIVE = "an active account (422 for an id that names no one, or someone deactivated)"
 
 
 class NewDirect(Body):
     kind: Literal["direct"]
-    user_id: Id
+    user_id: Id = Field(description=f"Someone with {ACTIVE}; your own id makes a notes-to-self.")
 
 
 class NewGroup(Body):
     kind: Literal["group"]
-    title: str
-    member_ids: list[Id] = []
+    title: Title
+    member_ids: list[Id] = Field(
+        [],
+        description=f"People with {ACTIVE}. Repeats and your own id are ignored; a group holds "
+        f"at most {conversations.GROUP_MAX_MEMBERS} people, you included (422).",
+    )
 
 
 class NewConversation(RootModel[Annotated[NewDirect | NewGroup, Field(discriminator="kind")]]):
@@ -41,19 +54,30 @@ class NewConversation(RootModel[Annotated[NewDirect | NewGroup, Field(discrimina
 
 
 class Rename(Body):
-    title: str
+    """A group's owners and admins may rename it (403 for others); a direct conversation has
+    no title (422)."""
+
+    title: Title
 
 
 class NewMember(Body):
-    user_id: Id
+    """A group's owners and admins may add people (403 for others; 422 in a direct one)."""
+
+    user_id: Id = Field(description=f"Someone with {ACTIVE} who is not a member yet (409).")
 
 
 class RoleChange(Body):
+    """Owners give any role; admins make members admins and back (403 otherwise). A group
+    keeps at least one owner (409)."""
+
     role: Literal["owner", "admin", "member"]
 
 
 class ReadUpTo(Body):
-    message_id: Id
+    message_id: Id = Field(
+        description="A message of this conversation: one of another, or none, is refused with "
+        "422. The read marker only moves forward."
+    )
 
 
 def _conversation(summary: conversations.Summary) -> dict[str, object]:

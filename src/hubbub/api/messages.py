@@ -10,7 +10,7 @@ from pydantic import Field
 from hubbub.api import bp
 from hubbub.api.caller import caller
 from hubbub.api.docs import endpoint
-from hubbub.api.validation import Body, Query
+from hubbub.api.validation import Body, Query, stated, trimmed
 from hubbub.models import Message
 from hubbub.services import messages
 from hubbub.wire import schemas
@@ -25,13 +25,32 @@ class HistoryPage(Query):
     limit: Annotated[int, Field(ge=1, le=messages.PAGE_MAX)] = 50
 
 
+MessageBody = Annotated[
+    str,
+    stated(pattern=trimmed(messages.BODY_MAX, newlines=True)),
+    Field(
+        description=f"1 to {messages.BODY_MAX:,} characters once surrounding whitespace is "
+        "trimmed; tabs and line breaks are the only control characters allowed."
+    ),
+]
+ClientId = Annotated[str, stated(pattern=trimmed(messages.CLIENT_ID_MAX))]
+
+
 class NewMessage(Body):
-    body: str
-    client_id: str | None = None
+    body: MessageBody
+    client_id: ClientId | None = Field(
+        None,
+        description=f"Your own key for this message, 1 to {messages.CLIENT_ID_MAX} characters "
+        "once surrounding whitespace is trimmed, without control characters: sending it again "
+        "answers 200 with the first message instead of a second copy. One already used for a "
+        "message in another conversation is refused with 409.",
+    )
 
 
 class Edit(Body):
-    body: str
+    """Only the author edits a message (403 for others); a deleted one cannot be (409)."""
+
+    body: MessageBody
 
 
 def _message(message: Message) -> dict[str, object]:

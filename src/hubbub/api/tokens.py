@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import g
 from flask.typing import ResponseReturnValue
+from pydantic import Field
 
 from hubbub.api import bp
 from hubbub.api.caller import caller
 from hubbub.api.docs import SESSION, endpoint
-from hubbub.api.validation import Body
+from hubbub.api.validation import Body, stated, trimmed
 from hubbub.limits import login_per_account, login_per_ip, mark_login_failed
 from hubbub.services import accounts, tokens
 from hubbub.services.errors import Forbidden, Unauthenticated
 from hubbub.wire import schemas
 from hubbub.wire import serialize as out
 
+TokenName = Annotated[str, stated(pattern=trimmed(tokens.NAME_MAX, blank=True))]
+
 
 class NewToken(Body):
-    login: str | None = None
-    password: str | None = None
-    name: str | None = None
+    """Give login and password together; or neither, from a signed-in browser session."""
+
+    login: str | None = Field(
+        None, description="A username or an email address, in any case. A wrong one is a 401."
+    )
+    password: str | None = Field(
+        None, description="The account's password. A wrong one is a 401, as for a wrong login."
+    )
+    name: TokenName | None = Field(
+        None,
+        description=f"What the token is for: at most {tokens.NAME_MAX} characters once "
+        "surrounding whitespace is trimmed, without control characters; 'API token' when "
+        "absent or blank.",
+    )
 
 
 @bp.post("/tokens")

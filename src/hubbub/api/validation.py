@@ -1,13 +1,18 @@
-"""Turn a JSON request body into a typed, validated object, or a clear 4xx."""
+"""Turn a JSON request body into a typed, validated object, or a clear 4xx; and state in the
+OpenAPI document the rules on text that the services enforce."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+import unicodedata
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 from flask import request
 from pydantic import BaseModel, ConfigDict, RootModel, ValidationError
+from pydantic.json_schema import WithJsonSchema
 
 from hubbub.services.errors import Invalid, ServiceError
+from hubbub.services.text import ALLOWED_CONTROLS
 
 M = TypeVar("M", bound=BaseModel)
 Q = TypeVar("Q", bound="Query")
@@ -23,6 +28,73 @@ class Malformed(ServiceError):
 class UnsupportedMediaType(ServiceError):
     status = 415
     code = "unsupported_media_type"
+
+
+def bmp() -> Iterator[str]:
+    """Every character of the Basic Multilingual Plane, where every character that str.strip()
+    removes, every control character and every one that lower-cases to ASCII lies."""
+    return map(chr, range(0x10000))
+
+
+# What str.strip() removes, and what services/text.py calls control characters.
+SPACE = frozenset(char for char in bmp() if char.isspace())
+CONTROLS = frozenset(char for char in bmp() if unicodedata.category(char) == "Cc")
+
+
+def stated(**keywords: Any) -> WithJsonSchema:
+    """The documented schema of a string whose rules the service enforces (and words).
+
+    pydantic only checks that the value is a string; the document states the service's rules,
+    so that a client built from it sends what the server accepts.
+    """
+    return WithJsonSchema({"type": "string", **keywords})
+
+
+def trimmed(longest: int, *, blank: bool = False, newlines: bool = False) -> str:
+    """The pattern of services/text.py's rules: text that str.strip() leaves 1 to `longest`
+    characters long (or blank, with `blank`), without control characters (tabs and line
+    breaks are allowed inside, with `newlines`).
+
+    Spelled for ECMA-262 (what JSON Schema means by a pattern), Python and Rust alike: anchored,
+    classes of escaped characters only, no shorthand classes and no dot, whose meanings differ
+    between them. Lengths count code points, as JSON Schema and Python do.
+    """
+    if longest < 2:
+        raise ValueError("trimmed() spells limits of two characters or more")
+    refused = CONTROLS - (ALLOWED_CONTROLS if newlines else frozenset())
+    inside = char_class(refused, negated=True)
+    edge = char_class(refused | SPACE, negated=True)
+    kept = f"{edge}(?:{inside}{{0,{longest - 2}}}{edge})?"
+    if blank:
+        kept = f"(?:{kept})?"
+    return surrounded(kept)
+
+
+def surrounded(kept: str) -> str:
+    """A pattern for `kept` with any whitespace around it, which the service trims."""
+    space = char_class(SPACE)
+    return f"^{space}*{kept}{space}*$"
+
+
+def char_class(chars: Iterable[str], *, negated: bool = False) -> str:
+    """A regular expression class of exactly these characters, in ranges of escapes."""
+    points = sorted({ord(char) for char in chars})
+    runs: list[list[int]] = []
+    for point in points:
+        if runs and point == runs[-1][1] + 1:
+            runs[-1][1] = point
+        else:
+            runs.append([point, point])
+    parts = [
+        _escape(low) if low == high else f"{_escape(low)}-{_escape(high)}" for low, high in runs
+    ]
+    return f"[{'^' if negated else ''}{''.join(parts)}]"
+
+
+def _escape(point: int) -> str:
+    if chr(point).isascii() and chr(point).isalnum():
+        return chr(point)
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
 
 
 class Body(BaseModel):

@@ -32,7 +32,7 @@ class PublicUser(Out):
 
 class UserOut(PublicUser):
     created_at: datetime
-    email: str | None = None
+    email: str | None = Field(None, description="Only in answers about yourself.")
 
 
 class UserEnvelope(Out):
@@ -62,11 +62,11 @@ class MessageOut(Out):
     id: int
     conversation_id: int
     sender: PublicUser
-    body: str | None
+    body: str | None = Field(description="The Markdown source as written; null once deleted.")
     created_at: datetime
     edited_at: datetime | None
     deleted_at: datetime | None
-    client_id: str | None
+    client_id: str | None = Field(description="The sender's own key for the message, if given.")
 
 
 class MessageEnvelope(Out):
@@ -103,7 +103,7 @@ class ConversationInfo(Out):
 
     id: int
     kind: Literal["direct", "group"]
-    title: str | None
+    title: str | None = Field(description="A group's title; null for a direct conversation.")
     created_at: datetime
     members: list[MemberOut]
 
@@ -122,7 +122,7 @@ class PermissionsOut(Out):
 class ConversationOut(Out):
     id: int
     kind: Literal["direct", "group"]
-    title: str | None
+    title: str | None = Field(description="A group's title; null for a direct conversation.")
     created_at: datetime
     last_activity_at: datetime
     members: list[MemberOut]

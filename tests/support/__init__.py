@@ -1,4 +1,8 @@
-"""Helpers the tests share: reaching PostgreSQL and Redis, and talking to the app as a person."""
+"""Helpers the tests share: reaching PostgreSQL and Redis, and talking to the app as a person.
+
+Each module of this package holds one kind of helper, and fixtures.py the fixtures shared across
+the tests' folders; the tests' folders themselves hold only tests and conftest.py.
+"""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +27,10 @@ from hubbub.realtime.holds import Holds
 from hubbub.realtime.live import live_of
 from hubbub.services.credentials import SESSION, TOKEN, Credential
 from hubbub.sessions import token_hash
-from tests.api.chat import API, Person, create_group, ok, send
-from tests.realtime.live import (
+from tests.support import PASSWORD, bearer, csrf_token, login, logout
+from tests.support.api import API, create_group, ok, send
+from tests.support.people import Person
+from tests.support.streams import (
     GUARD,
     StreamClient,
     Streams,
@@ -37,7 +39,6 @@ from tests.realtime.live import (
     refusal_error,
     wait_for_request_threads,
 )
-from tests.support import PASSWORD, bearer, csrf_token, login, logout
 
 MakeUser = Callable[..., User]
 Serve = Callable[[Flask], str]
@@ -107,13 +108,6 @@ def change_password(client: FlaskClient, current: str = PASSWORD, new: str = NEW
 
 
 # ---- streams ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def streams() -> Iterator[Streams]:
-    opened = Streams()
-    yield opened
-    opened.close_all()
 
 
 def by_cookie(streams: Streams, base: str, who: Browser) -> StreamClient:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from unittest.mock import ANY
 from urllib.parse import urlsplit
@@ -15,17 +15,18 @@ from flask import Flask
 from hubbub.events.feed import pruned_through
 from hubbub.events.log import prune
 from hubbub.models import User
-from tests.api.chat import (
+from tests.support import login
+from tests.support.api import (
     conversation_url,
     create_group,
     members_url,
     message_url,
     ok,
     open_direct,
-    person,
     send,
 )
-from tests.realtime.live import (
+from tests.support.people import person
+from tests.support.streams import (
     GUARD,
     PING,
     Frame,
@@ -37,16 +38,8 @@ from tests.realtime.live import (
     refusal_error,
     stream_url,
 )
-from tests.support import login
 
 MakeUser = Callable[..., User]
-
-
-@pytest.fixture
-def streams() -> Iterator[Streams]:
-    opened = Streams()
-    yield opened
-    opened.close_all()
 
 
 def visible_to(app: Flask, user_id: int, conversation_ids: set[int], after: int = 0) -> list[Frame]:

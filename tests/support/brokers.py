@@ -1,8 +1,9 @@
-"""Kafka for the tests: a fresh topic on the broker `make kafka` runs, or a broker of a test's own.
+"""The bus's brokers for the tests: none (a bus that records what it would send), Redis or Kafka.
 
-The shared broker (127.0.0.1:19092, or HUBBUB_TEST_KAFKA_SERVERS) serves every test that only
-needs a bus: each takes a topic no other test uses. A test that stops the broker starts its own
-with deploy/kafka/kafka.sh, in its own folder and on its own ports.
+The shared Kafka broker (127.0.0.1:19092, or HUBBUB_TEST_KAFKA_SERVERS) serves every test that
+only needs a bus: each takes a topic no other test uses. A test that stops the broker starts its
+own with deploy/kafka/kafka.sh, in its own folder and on its own ports; one that stops Redis
+starts a redis-server of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.realtime.processes import (
+from hubbub.events.bus import Message, RemoteBus
+from tests.support import unavailable
+from tests.support.processes import (
     API,
     Account,
     Process,
@@ -26,11 +29,28 @@ from tests.realtime.processes import (
     request,
     start_redis,
 )
-from tests.support import unavailable
 
+# The deployment a Recording bus is of, unless a test names another.
+OURS = "our-deployment"
 SERVERS = os.environ.get("HUBBUB_TEST_KAFKA_SERVERS", "127.0.0.1:19092")
 SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "kafka" / "kafka.sh"
 SCRIPT_GUARD = 180.0  # a first start may fetch the jars
+
+
+class Recording(RemoteBus):
+    """A bus whose messages to other processes are recorded instead of sent."""
+
+    def __init__(self, deployment: str = OURS) -> None:
+        super().__init__(deployment)
+        self.sent: list[Message] = []
+
+    def send(self, message: Message) -> None:
+        self.sent.append(message)
+
+
+def redis_bus(port: int) -> dict[str, str]:
+    """The setting that puts a deployment's bus on the Redis listening on this loopback port."""
+    return {"HUBBUB_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
 
 
 def topic_name() -> str:
@@ -103,7 +123,7 @@ def bus_settings(kind: str, group: Processes) -> dict[str, str]:
     if kind == "redis":
         port = free_port()
         start_redis(group, port)
-        return {"HUBBUB_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+        return redis_bus(port)
     assert kind == "kafka", kind
     return {"HUBBUB_KAFKA_URL": shared_kafka_url()}
 
@@ -120,7 +140,7 @@ class CrashableBus:
         self.redis: Process | None = None
         if kind == "redis":
             self.redis = start_redis(group, self.port)
-            self.settings = {"HUBBUB_REDIS_URL": f"redis://127.0.0.1:{self.port}/0"}
+            self.settings = redis_bus(self.port)
         else:
             assert kind == "kafka", kind
             self.broker = PrivateKafka(group.folder / "kafka")

@@ -1,8 +1,10 @@
-"""A PostgreSQL server of a test's own, on a free port, that the test may stop and start again.
+"""PostgreSQL for the tests: private databases on the shared server, and a server of a test's own.
 
-The shared server at 127.0.0.1:5432 must keep running for every other test, so a test that
-takes the database away starts its own with the installed initdb and postgres. PostgreSQL
-refuses to run as root; when the tests do, the server runs as the `postgres` OS user.
+The shared server (HUBBUB_TEST_POSTGRES_URL, 127.0.0.1:5432 by default) holds a database per
+test process, which every test on PostgreSQL uses. It must keep running for all of them, so a
+test that takes the database away starts its own, on a free port, with the installed initdb and
+postgres, and may stop and start it again. PostgreSQL refuses to run as root; when the tests do,
+that server runs as the `postgres` OS user.
 """
 
 from __future__ import annotations
@@ -18,10 +20,41 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 
 from hubbub.config import database_url
-from tests.realtime.processes import START_GUARD, Process, Processes, free_port, wait_until
-from tests.support import unavailable
+from tests.support import POSTGRES_ADMIN_URL, unavailable
+from tests.support.processes import START_GUARD, Process, Processes, free_port, wait_until
+
+# Unique per test process, so parallel runs on one server never share a database.
+WORKER = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+
+
+class Postgres:
+    """A private database on the PostgreSQL server, created and dropped by the tests."""
+
+    def __init__(self) -> None:
+        try:
+            self.admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with self.admin.connect():
+                pass
+        except OperationalError as error:
+            unavailable(f"PostgreSQL at {POSTGRES_ADMIN_URL}", error.orig)
+
+    def create(self, name: str) -> URL:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        return make_url(POSTGRES_ADMIN_URL).set(database=name)
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# A server of a test's own
 
 BINARIES = Path("/usr/lib/postgresql")
 NEEDED = ("initdb", "postgres")

@@ -24,7 +24,7 @@ import websocket
 from sqlalchemy import create_engine, func, select
 
 from hubbub.models import Event, EventCounter, Message
-from tests.realtime.processes import (
+from tests.support.processes import (
     API,
     REQUEST_GUARD,
     Answer,
@@ -36,12 +36,6 @@ from tests.realtime.processes import (
     wait_until,
 )
 
-# Sign-ups in these tests only need to work, not to resist cracking: keep argon2id cheap.
-CHEAP_HASHING = {
-    "HUBBUB_ARGON2_TIME_COST": "1",
-    "HUBBUB_ARGON2_MEMORY_KIB": "256",
-    "HUBBUB_ARGON2_PARALLELISM": "1",
-}
 # A pause between retries, so that a client waiting for a server does not spin.
 RETRY_PAUSE = 0.1
 # What a client sees when the guard on a stream's socket runs out.

@@ -14,27 +14,26 @@ import json
 import struct
 import time
 from http.cookies import SimpleCookie
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import websocket
 
-from tests.realtime.processes import (
+from tests.support import CSRF_INPUT, PASSWORD
+from tests.support.brokers import bus_settings
+from tests.support.fixtures import ServerSettings
+from tests.support.processes import (
     REQUEST_GUARD,
     Account,
     Processes,
     create_group,
     expect,
-    free_port,
     register,
     request,
     send,
     start_hubbub,
-    start_redis,
     stream_url,
 )
-from tests.support import CSRF_INPUT, PASSWORD
 
 API = "/api/v1"
 COOKIE = "hubbub_session"
@@ -169,18 +168,10 @@ def token_id(base: str, who: Account) -> int:
 
 
 def test_default_streams_on_one_process_end_when_access_ends_through_another(
-    postgres_url: str, processes: Processes, tmp_path: Path
+    postgres_url: str, processes: Processes, server_settings: ServerSettings
 ) -> None:
-    redis_port = free_port()
-    start_redis(processes, redis_port)
-    settings = {
-        "HUBBUB_DATABASE_URL": postgres_url,
-        "HUBBUB_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "HUBBUB_SECRET_KEY": "processes-test-secret",
-        "HUBBUB_RATELIMIT_ENABLED": "0",
-        "HUBBUB_INSTANCE_PATH": str(tmp_path / "instance"),
-        # No HUBBUB_ACCESS_CHECK_SECONDS: the shipped setting.
-    }
+    # No HUBBUB_ACCESS_CHECK_SECONDS: the shipped setting.
+    settings = server_settings(postgres_url, bus_settings("redis", processes))
     a = start_hubbub(processes, "hubbub-a", settings)
     b = start_hubbub(processes, "hubbub-b", settings)
 

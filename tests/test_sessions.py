@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -72,12 +71,7 @@ def change_password(client: FlaskClient) -> TestResponse:
 
 
 @pytest.fixture
-def ana(make_user: Callable[..., User]) -> User:
-    return make_user("ana")
-
-
-@pytest.fixture
-def logged_in(client: FlaskClient, ana: User) -> FlaskClient:
+def logged_in(client: FlaskClient, ana_user: User) -> FlaskClient:
     response = login(client)
     assert response.status_code == 302
     return client
@@ -92,16 +86,16 @@ def test_cookie_is_a_long_random_id(logged_in: FlaskClient) -> None:
     assert len(value) >= 22  # 128 bits in URL-safe base64
 
 
-def test_cookie_carries_no_user_data(logged_in: FlaskClient, ana: User) -> None:
+def test_cookie_carries_no_user_data(logged_in: FlaskClient, ana_user: User) -> None:
     value = cookie(logged_in)
-    assert ana.username not in value.lower()
+    assert ana_user.username not in value.lower()
     assert "." not in value  # a signed Flask cookie is payload.timestamp.signature
     decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     assert b"_user_id" not in decoded
     assert b'{"' not in decoded
 
 
-def test_two_logins_get_different_ids(app: Flask, ana: User) -> None:
+def test_two_logins_get_different_ids(app: Flask, ana_user: User) -> None:
     first, second = app.test_client(), app.test_client()
     login(first)
     login(second)
@@ -109,10 +103,10 @@ def test_two_logins_get_different_ids(app: Flask, ana: User) -> None:
 
 
 def test_database_keeps_the_hash_of_the_cookie_not_the_cookie(
-    app: Flask, logged_in: FlaskClient, ana: User
+    app: Flask, logged_in: FlaskClient, ana_user: User
 ) -> None:
     value = cookie(logged_in)
-    ids = stored_ids(app, ana.id)
+    ids = stored_ids(app, ana_user.id)
     assert ids == {sha256(value)}
     with app.app_context():
         rows = db.session.scalars(select(WebSession)).all()
@@ -123,7 +117,7 @@ def test_database_keeps_the_hash_of_the_cookie_not_the_cookie(
 # --- rotation and ending ---------------------------------------------------------------
 
 
-def test_login_gives_a_new_id(app: Flask, client: FlaskClient, ana: User) -> None:
+def test_login_gives_a_new_id(app: Flask, client: FlaskClient, ana_user: User) -> None:
     client.get("/login")
     before = cookie(client)
     login(client)
@@ -139,10 +133,10 @@ def test_a_copied_cookie_works_while_the_session_lives(app: Flask, logged_in: Fl
     assert with_cookie(app, cookie(logged_in)).get("/dashboard").status_code == 200
 
 
-def test_logout_deletes_the_session(app: Flask, logged_in: FlaskClient, ana: User) -> None:
+def test_logout_deletes_the_session(app: Flask, logged_in: FlaskClient, ana_user: User) -> None:
     value = cookie(logged_in)
     logout(logged_in)
-    assert stored_ids(app, ana.id) == set()
+    assert stored_ids(app, ana_user.id) == set()
     assert sha256(value) not in stored_ids(app)
 
 
@@ -154,7 +148,7 @@ def test_a_copied_cookie_is_useless_after_logout(app: Flask, logged_in: FlaskCli
     assert response.headers["Location"].startswith("/login")
 
 
-def test_password_change_logs_out_every_other_session(app: Flask, ana: User) -> None:
+def test_password_change_logs_out_every_other_session(app: Flask, ana_user: User) -> None:
     changer, other = app.test_client(), app.test_client()
     login(changer)
     login(other)
@@ -164,7 +158,7 @@ def test_password_change_logs_out_every_other_session(app: Flask, ana: User) -> 
 
 
 def test_password_change_keeps_the_changing_browser_in_with_a_new_id(
-    app: Flask, logged_in: FlaskClient, ana: User
+    app: Flask, logged_in: FlaskClient, ana_user: User
 ) -> None:
     before = cookie(logged_in)
     change_password(logged_in)
@@ -172,12 +166,12 @@ def test_password_change_keeps_the_changing_browser_in_with_a_new_id(
     assert after != before
     assert logged_in.get("/dashboard").status_code == 200
     assert with_cookie(app, before).get("/dashboard").status_code == 302
-    assert stored_ids(app, ana.id) == {sha256(after)}
+    assert stored_ids(app, ana_user.id) == {sha256(after)}
 
 
-def test_deactivated_user_is_logged_out(app: Flask, logged_in: FlaskClient, ana: User) -> None:
+def test_deactivated_user_is_logged_out(app: Flask, logged_in: FlaskClient, ana_user: User) -> None:
     with app.app_context():
-        user = db.session.get(User, ana.id)
+        user = db.session.get(User, ana_user.id)
         assert user is not None
         user.is_active = False
         db.session.commit()
@@ -190,18 +184,18 @@ def test_deactivated_user_is_logged_out(app: Flask, logged_in: FlaskClient, ana:
 # --- cookie flags ----------------------------------------------------------------------
 
 
-def test_cookie_is_http_only_and_same_site_lax(client: FlaskClient, ana: User) -> None:
+def test_cookie_is_http_only_and_same_site_lax(client: FlaskClient, ana_user: User) -> None:
     flags = attributes(session_set_cookie(login(client)))
     assert "httponly" in flags
     assert flags.get("samesite", "").lower() == "lax"
     assert flags.get("path") == "/"
 
 
-def test_cookie_is_not_secure_over_http(client: FlaskClient, ana: User) -> None:
+def test_cookie_is_not_secure_over_http(client: FlaskClient, ana_user: User) -> None:
     assert "secure" not in attributes(session_set_cookie(login(client)))
 
 
-def test_cookie_is_secure_over_https(client: FlaskClient, ana: User) -> None:
+def test_cookie_is_secure_over_https(client: FlaskClient, ana_user: User) -> None:
     page = client.get("/login", base_url="https://localhost")
     assert "secure" in attributes(session_set_cookie(page))
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
@@ -218,7 +212,9 @@ def test_cookie_is_secure_over_https(client: FlaskClient, ana: User) -> None:
     assert "httponly" in flags
 
 
-def test_remember_me_keeps_the_cookie_for_about_30_days(client: FlaskClient, ana: User) -> None:
+def test_remember_me_keeps_the_cookie_for_about_30_days(
+    client: FlaskClient, ana_user: User
+) -> None:
     flags = attributes(session_set_cookie(login(client, remember=True)))
     if "max-age" in flags:
         lifetime = timedelta(seconds=int(flags["max-age"]))
@@ -229,7 +225,7 @@ def test_remember_me_keeps_the_cookie_for_about_30_days(client: FlaskClient, ana
 
 
 def test_remember_me_session_lasts_30_days_on_the_server(
-    app: Flask, client: FlaskClient, ana: User
+    app: Flask, client: FlaskClient, ana_user: User
 ) -> None:
     login(client, remember=True)
     with app.app_context():
@@ -239,7 +235,7 @@ def test_remember_me_session_lasts_30_days_on_the_server(
 
 
 def test_without_remember_me_the_cookie_ends_with_the_browser(
-    client: FlaskClient, ana: User
+    client: FlaskClient, ana_user: User
 ) -> None:
     flags = attributes(session_set_cookie(login(client)))
     assert "expires" not in flags
@@ -247,7 +243,7 @@ def test_without_remember_me_the_cookie_ends_with_the_browser(
 
 
 def test_without_remember_me_the_server_forgets_the_session_within_a_day(
-    app: Flask, client: FlaskClient, ana: User
+    app: Flask, client: FlaskClient, ana_user: User
 ) -> None:
     login(client)
     with app.app_context():

@@ -1,4 +1,4 @@
-"""Helpers for real-time tests that run servers as processes and talk to them as clients do."""
+"""Servers run as processes (gunicorn, redis-server), and talking to them as clients do."""
 
 from __future__ import annotations
 
@@ -30,6 +30,12 @@ STREAM = f"{API}/stream"
 START_GUARD = 30.0
 REQUEST_GUARD = 60.0
 STOP_GRACE = 5.0
+# Sign-ups in these tests only need to work, not to resist cracking: keep argon2id cheap.
+CHEAP_HASHING = {
+    "HUBBUB_ARGON2_TIME_COST": "1",
+    "HUBBUB_ARGON2_MEMORY_KIB": "256",
+    "HUBBUB_ARGON2_PARALLELISM": "1",
+}
 
 Frame = dict[str, Any]
 

@@ -1,21 +1,21 @@
-"""Helpers for the chat API tests: people with bearer tokens, the error shape, table snapshots."""
+"""The JSON API as the tests call it: its paths, its one error shape, chat calls, table rows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from hubbub.models import Conversation, Membership, Message, MessageRevision, User, db
-from tests.support import PASSWORD, bearer, count
+from hubbub.models import Conversation, Membership, Message, MessageRevision, db
+from tests.support import count
 
-MakeUser = Callable[..., User]
+if TYPE_CHECKING:
+    # Only for annotations: people.py imports this module (a Person takes its token here).
+    from tests.support.people import Person
+
 API = "/api/v1"
 CONVERSATIONS = f"{API}/conversations"
 CHAT_MODELS: tuple[Any, ...] = (Message, MessageRevision, Conversation, Membership)
@@ -29,49 +29,6 @@ MESSAGE_KEYS = {
     "deleted_at",
     "client_id",
 }
-
-
-@dataclass
-class Person:
-    """Someone using the API the way curl would: their own client and a bearer token."""
-
-    user: User
-    token: str
-    client: FlaskClient
-
-    @property
-    def id(self) -> int:
-        return self.user.id
-
-    def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
-        return {**bearer(self.token), **(headers or {})}
-
-    def get(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.client.get(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.client.post(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
-
-    def patch(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.client.patch(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> TestResponse:
-        headers = self._headers(kwargs.pop("headers", None))
-        return self.client.delete(path, headers=headers, **kwargs)
-
-    def request(self, method: str, path: str, **kwargs: Any) -> TestResponse:
-        headers = self._headers(kwargs.pop("headers", None))
-        return self.client.open(path, method=method, headers=headers, **kwargs)
-
-
-def person(app: Flask, make_user: MakeUser, username: str) -> Person:
-    """Register username, then get a token with POST /api/v1/tokens as a script would."""
-    user = make_user(username)
-    client = app.test_client()
-    response = client.post(f"{API}/tokens", json={"login": username, "password": PASSWORD})
-    assert response.status_code == 201, response.get_data(as_text=True)
-    # A fresh client, so that nothing but the bearer token identifies the caller.
-    return Person(user=user, token=response.get_json()["token"], client=app.test_client())
 
 
 def ok(response: TestResponse, status: int = 200) -> dict[str, Any]:
@@ -134,6 +91,10 @@ def messages_url(conversation_id: int | str) -> str:
 def members_url(conversation_id: int | str, user_id: int | str | None = None) -> str:
     base = f"{CONVERSATIONS}/{conversation_id}/members"
     return base if user_id is None else f"{base}/{user_id}"
+
+
+def typing_url(conversation_id: int | str) -> str:
+    return f"{conversation_url(conversation_id)}/typing"
 
 
 def message_url(message_id: int | str) -> str:

@@ -1,4 +1,4 @@
-"""Helpers the chat service tests share: loading people, arranging groups and racing threads."""
+"""Arranging chats through the services (groups, messages, roles) and racing threads at them."""
 
 from __future__ import annotations
 
@@ -12,18 +12,12 @@ from sqlalchemy import func, select, update
 
 from hubbub.models import Conversation, Membership, Message, User, db
 from hubbub.services import conversations, messages
+from tests.support.people import as_user
 
 T = TypeVar("T")
 
 # Generous guards so a deadlock fails the test instead of hanging the run; not timings.
 HANG_GUARD_SECONDS = 60
-
-
-def as_user(user_id: int) -> User:
-    """The user attached to this app context's session (make_user hands back detached ones)."""
-    user = db.session.get(User, user_id)
-    assert user is not None
-    return user
 
 
 def rows(app: Flask, model: Any, *where: Any) -> int:
@@ -142,8 +136,3 @@ def race_each(app: Flask, user_ids: list[int], act: Callable[[User], T]) -> list
         raise errors[0]
     assert len(results) == threads
     return results
-
-
-def people(make_user: Callable[..., User], *names: str) -> list[int]:
-    """Register one account per name and return their ids in the same order."""
-    return [make_user(name).id for name in names]

@@ -22,9 +22,9 @@ from hubbub.events.log import prune
 from hubbub.models import User, db
 from hubbub.realtime.live import live_of
 from hubbub.services import messages
-from tests.api.chat import (
+from tests.support import PASSWORD, bearer
+from tests.support.api import (
     API,
-    Person,
     assert_error,
     conversation_url,
     create_group,
@@ -32,10 +32,9 @@ from tests.api.chat import (
     messages_url,
     ok,
     open_direct,
-    person,
     send,
 )
-from tests.support import PASSWORD, bearer
+from tests.support.people import Person, person
 
 MakeUser = Callable[..., User]
 EVENTS = f"{API}/events"

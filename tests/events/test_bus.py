@@ -18,23 +18,11 @@ from flask import Flask
 from hubbub.events.bus import Message, RemoteBus, Subscription, deployment_of
 from hubbub.events.kafka_bus import KafkaBus
 from hubbub.events.redis_bus import RedisBus
-from tests.realtime.brokers import shared_kafka_url
 from tests.support import REDIS_URL, unavailable
+from tests.support.brokers import OURS, Recording, shared_kafka_url
 
-OURS = "our-deployment"
 # Bounds on waits for the broker, so that a lost message fails the test instead of hanging it.
 GUARD_SECONDS = 30.0
-
-
-class Recording(RemoteBus):
-    """A bus whose messages to other processes are recorded instead of sent."""
-
-    def __init__(self, deployment: str = OURS) -> None:
-        super().__init__(deployment)
-        self.sent: list[Message] = []
-
-    def send(self, message: Message) -> None:
-        self.sent.append(message)
 
 
 class Heard:
@@ -51,11 +39,6 @@ class Heard:
         assert got == self.observed
         self.observed.clear()
         return got
-
-
-@pytest.fixture
-def bus() -> Recording:
-    return Recording()
 
 
 def stamped(message: Message, bus: RemoteBus) -> Message:
