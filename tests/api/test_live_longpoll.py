@@ -356,7 +356,7 @@ def test_a_waiting_poll_returns_with_the_event_that_arrives(
     serve: Callable[[Flask], str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The watcher looks at the log only once here, so the bus must be what ends the wait.
+    # The watcher does not look at the log on its own here, so the bus must end the wait.
     app = make_app(HUBBUB_LOG_POLL_SECONDS=3600.0)
     ana, ben, direct, mark, base, waiting = ana_waits(app, make_user, serve, monkeypatch)
     sending = Background(

@@ -32,6 +32,9 @@ def watch(live: Live, stopping: threading.Event) -> None:
     if hub.shared:
         every["presence"] = board.interval
     due = dict.fromkeys(every, 0.0)
+    # Each reader replays the log when it starts, so the first look at its end waits a turn;
+    # a listener that joins the bus asks for one at once (hub.recheck).
+    due["log"] = time.monotonic() + every["log"]
     delivered = -1
     while not stopping.is_set():
         presence_due = time.monotonic() >= due.get("presence", math.inf)
