@@ -23,7 +23,7 @@ def test_create_account_answers_201_with_the_private_user(app: Flask, client: Fl
     response = client.post(ACCOUNTS, json={**VALID, "username": "Ana", "email": "Ana@Example.com"})
     assert response.status_code == 201
     user = response.get_json()["user"]
-    assert set(user) == {"id", "username", "email", "created_at"}
+    assert set(user) == {"id", "username", "display_name", "email", "created_at"}
     assert (user["username"], user["email"]) == ("ana", "ana@example.com")
     assert isinstance(user["id"], int)
     assert user["created_at"].endswith("Z")

@@ -107,7 +107,7 @@ def test_group_walk_create_rename_add_promote_remove_leave(
     assert details(cara, gid)["title"] == "Lunch club"
 
     added = ok(ana.post(members_url(gid), json={"user_id": dan.id}), 201)["member"]
-    assert added["user"] == {"id": dan.id, "username": "dan"}
+    assert added["user"] == {"id": dan.id, "username": "dan", "display_name": None}
     assert added["role"] == "member"
     assert details(dan, gid)["my_role"] == "member"
 
@@ -236,7 +236,7 @@ def test_list_shows_latest_activity_first_and_moves_a_conversation_up_on_a_messa
     assert top["unread_count"] == 1
     assert top["last_message"]["id"] == message["id"]
     assert top["last_message"]["body"] == "psst"
-    assert top["last_message"]["sender"] == {"id": ana.id, "username": "ana"}
+    assert top["last_message"]["sender"] == {"id": ana.id, "username": "ana", "display_name": None}
     assert conversations[1]["unread_count"] == 0
     assert conversations[1]["last_message"] is None
     assert [c["id"] for c in listing(cara)] == [group["id"]]
@@ -271,7 +271,7 @@ def test_user_search_finds_a_prefix_in_any_case_at_most_twenty(
     found = ok(ana.get(f"{API}/users", query_string={"q": "ZED"}))["users"]
     assert len(found) == 20
     assert [u["username"] for u in found] == [f"zed{n:02d}" for n in range(20)]
-    assert all(set(u) == {"id", "username"} for u in found)
+    assert all(set(u) == {"id", "username", "display_name"} for u in found)
 
     narrow = ok(ana.get(f"{API}/users", query_string={"q": "zed2"}))["users"]
     assert [u["username"] for u in narrow] == [f"zed{n}" for n in range(20, 25)]

@@ -80,6 +80,8 @@ BEYOND_THE_SCHEMA = {
     "That message is not in this conversation.": "message_id is of the path's conversation",
     # People are counted once repeats and the caller are dropped, which maxItems cannot do.
     "That group is too large.": "at most GROUP_MAX_MEMBERS distinct people",
+    # A few characters (U+0958 and the like) grow under NFC; lengths count the stored form too.
+    "That display name is too long once normalised.": "display names count NFC code points",
 }
 # Fields whose 422 the service explains with a check of its own, and the check, run here on the
 # value sent: zxcvbn's list of common passwords, and email-validator's rules beyond the

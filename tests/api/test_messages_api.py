@@ -55,7 +55,7 @@ def test_send_answers_201_with_the_documented_message_shape(
     assert set(message) == MESSAGE_KEYS
     assert isinstance(message["id"], int)
     assert message["conversation_id"] == cid
-    assert message["sender"] == {"id": ana.id, "username": "ana"}
+    assert message["sender"] == {"id": ana.id, "username": "ana", "display_name": None}
     assert message["body"] == "hello\nworld"
     assert message["client_id"] == "c-1"
     assert message["edited_at"] is None
@@ -206,7 +206,7 @@ def test_delete_answers_the_tombstone_and_erases_body_and_revisions(
     assert tombstone["id"] == message["id"]
     assert tombstone["body"] is None
     assert parse_time(tombstone["deleted_at"]) >= parse_time(message["created_at"])
-    assert tombstone["sender"] == {"id": ana.id, "username": "ana"}
+    assert tombstone["sender"] == {"id": ana.id, "username": "ana", "display_name": None}
 
     assert revisions(bob, message["id"]) == []
     assert count(app, MessageRevision) == 0

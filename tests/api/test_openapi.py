@@ -18,7 +18,7 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from hubbub import passwords
-from hubbub.api.accounts import NewAccount
+from hubbub.api.accounts import NewAccount, ProfileChange
 from hubbub.api.conversations import Rename
 from hubbub.api.messages import Edit, NewMessage
 from hubbub.models import User, db
@@ -300,6 +300,8 @@ def scenario(call: Recorder) -> None:
     call("POST", "/tokens", 401, json={"login": "ana", "password": "not the password"})
     call("POST", "/accounts", 422, json={"username": "dee", "shoe_size": 44})
     call("GET", "/me", 200, ana)
+    call("PATCH", "/me", 200, ana, json={"display_name": "Ana \u5c71\u7530"})
+    call("PATCH", "/me", 422, ana, json={"display_name": "a\u202eb"})
     call("GET", "/me", 401)
     call("GET", "/me", 401, "hbb_not-a-real-token")
     call("GET", "/users?q=b", 200, ana)
@@ -503,6 +505,10 @@ def _edit(place: Place, value: Any) -> TestResponse:
     return place.ana.patch(f"{API}/messages/{place.message}", json={"body": value})
 
 
+def _display_name(place: Place, value: Any) -> TestResponse:
+    return place.ana.patch(f"{API}/me", json={"display_name": value})
+
+
 def _role(place: Place, value: Any) -> TestResponse:
     bob = place.ana.get(f"{API}/conversations/{place.group}").get_json()["conversation"]
     bob_id = next(m["user"]["id"] for m in bob["members"] if m["user"]["username"] == "bob")
@@ -585,6 +591,24 @@ EDGES = {
     "client_id-blank": Edge("NewMessage", "client_id", "c", " ", _message_with("client_id")),
     "client_id-control": Edge("NewMessage", "client_id", "c-1", "c\n1", _message_with("client_id")),
     "role-enum": Edge("RoleChange", "role", "admin", "Admin", _role),
+    "display-name-longest": Edge(
+        "ProfileChange",
+        "display_name",
+        padded("d" * text.DISPLAY_NAME_MAX),
+        "d" * (text.DISPLAY_NAME_MAX + 1),
+        _display_name,
+    ),
+    "display-name-bidi": Edge(
+        "ProfileChange", "display_name", "\u0639\u0644\u064a", "a\u202eb", _display_name
+    ),
+    "display-name-joiner": Edge(
+        "ProfileChange",
+        "display_name",
+        "\U0001f468\u200d\U0001f469",
+        "\u200d\U0001f469",
+        _display_name,
+    ),
+    "display-name-control": Edge("ProfileChange", "display_name", "a b", "a\u2028b", _display_name),
 }
 
 
@@ -684,6 +708,7 @@ SWEPT: dict[str, tuple[type[BaseModel], str, Callable[[str], bool], str]] = {
         "c",
     ),
     "body": (Edit, "body", _cleans(lambda v: text.clean_body(v, messages.BODY_MAX)), "b"),
+    "display_name": (ProfileChange, "display_name", _cleans(text.clean_display_name), "d"),
 }
 
 

@@ -12,9 +12,17 @@ from hubbub import passwords
 from hubbub.api import bp
 from hubbub.api.caller import caller
 from hubbub.api.docs import endpoint
-from hubbub.api.validation import Body, Query, bmp, char_class, stated, surrounded
+from hubbub.api.validation import (
+    Body,
+    Query,
+    bmp,
+    char_class,
+    display_name_pattern,
+    stated,
+    surrounded,
+)
 from hubbub.limits import register_per_ip
-from hubbub.services import accounts, users
+from hubbub.services import accounts, text, users
 from hubbub.wire import schemas
 from hubbub.wire import serialize as out
 
@@ -52,6 +60,24 @@ class NewAccount(Body):
     )
 
 
+DisplayName = Annotated[
+    Annotated[str, stated(pattern=display_name_pattern(text.DISPLAY_NAME_MAX))] | None,
+    Field(
+        description=f"1 to {text.DISPLAY_NAME_MAX} characters (code points, once surrounding "
+        "whitespace is trimmed, and again once normalised to NFC: a name that NFC makes longer "
+        "is refused with 422), in any script, emoji included; no control characters, line "
+        "separators or bidi and other invisible format characters (zero-width joiners only "
+        "inside). Null, empty or blank clears it."
+    ),
+]
+
+
+class ProfileChange(Body):
+    """What you show others beside your username."""
+
+    display_name: DisplayName
+
+
 class UserSearch(Query):
     q: str = Field(
         "",
@@ -72,6 +98,13 @@ def create_account(body: NewAccount) -> ResponseReturnValue:
 @endpoint(tags=["accounts"], ok={200: schemas.UserEnvelope})
 def me() -> ResponseReturnValue:
     return out.dump(schemas.UserEnvelope(user=out.user(caller(), private=True)))
+
+
+@bp.patch("/me")
+@endpoint(tags=["accounts"], body=ProfileChange, ok={200: schemas.UserEnvelope})
+def update_me(body: ProfileChange) -> ResponseReturnValue:
+    user = accounts.update_profile(caller(), body.display_name)
+    return out.dump(schemas.UserEnvelope(user=out.user(user, private=True)))
 
 
 @bp.get("/users")

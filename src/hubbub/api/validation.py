@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, RootModel, ValidationError
 from pydantic.json_schema import WithJsonSchema
 
 from hubbub.services.errors import Invalid, ServiceError
-from hubbub.services.text import ALLOWED_CONTROLS
+from hubbub.services.text import ALLOWED_CONTROLS, JOINERS, refused_in_name
 
 M = TypeVar("M", bound=BaseModel)
 Q = TypeVar("Q", bound="Query")
@@ -68,6 +68,15 @@ def trimmed(longest: int, *, blank: bool = False, newlines: bool = False) -> str
     if blank:
         kept = f"(?:{kept})?"
     return surrounded(kept)
+
+
+def display_name_pattern(longest: int) -> str:
+    """services/text.py's rule for display names, as trimmed() spells the others: blank (which
+    clears it), or 1 to `longest` characters without refused ones, joiners only inside."""
+    refused = frozenset(char for char in bmp() if refused_in_name(char))
+    inside = char_class(refused, negated=True)
+    edge = char_class(refused | SPACE | JOINERS, negated=True)
+    return surrounded(f"(?:{edge}(?:{inside}{{0,{longest - 2}}}{edge})?)?")
 
 
 def surrounded(kept: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hubbub import passwords
 from hubbub.models import ApiToken, User, WebSession, db
+from hubbub.services import text
 from hubbub.services.errors import Conflict, Invalid, NotFound, Unauthenticated
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{3,32}")
@@ -138,5 +139,18 @@ def set_active(username: str, active: bool) -> User:
     user.is_active = active
     if not active:
         _end_access(user)
+    db.session.commit()
+    return user
+
+
+def update_profile(user: User, display_name: str | None) -> User:
+    """Set or clear (None or blank) the display name of user, who is the caller: the API's
+    PATCH /me and the settings page. Writes the users row only.
+
+    Emits no event: a display name is a slow-changing label that others see the next time
+    they load members or messages. Raises Invalid (field display_name) and writes nothing for
+    a name services/text.py refuses.
+    """
+    user.display_name = text.clean_display_name(display_name)
     db.session.commit()
     return user

@@ -28,6 +28,9 @@ class ErrorOut(Out):
 class PublicUser(Out):
     id: int
     username: str
+    display_name: str | None = Field(
+        None, description="Shown beside the username; null when the person set none."
+    )
 
 
 class UserOut(PublicUser):

@@ -34,13 +34,14 @@ def dump(model: BaseModel) -> dict[str, Any]:
 
 
 def public_user(user: User) -> schemas.PublicUser:
-    return schemas.PublicUser(id=user.id, username=user.username)
+    return schemas.PublicUser(id=user.id, username=user.username, display_name=user.display_name)
 
 
 def user(user: User, *, private: bool = False) -> schemas.UserOut:
     return schemas.UserOut(
         id=user.id,
         username=user.username,
+        display_name=user.display_name,
         created_at=user.created_at,
         email=user.email if private else None,
     )
