@@ -497,7 +497,7 @@ def test_screen_reader_names_and_live_regions(
     expect(ana.get_by_role("link", name="carol, 1 unread message")).to_be_visible()
     assert ana.evaluate("window.hubbubAnnounced") == ["bob: hello ana"]
 
-    decorations = ana.locator(".dot, .badge, .back > span")
+    decorations = ana.locator(".dot, .badge, .back > .arrow")
     expect(decorations.first).to_be_attached()
     for decoration in decorations.all():
         expect(decoration).to_have_attribute("aria-hidden", "true")

@@ -4,6 +4,8 @@
 import { touches } from "../dispatch.js";
 import { conversationName, el, otherMember } from "../format.js";
 
+const NAMED = 3; // members named in the header before "and N more"
+
 export class Header {
   constructor({ conversations, presence, me, conversationId }) {
     this.conversations = conversations;
@@ -15,6 +17,8 @@ export class Header {
     this.subtitle = document.getElementById("conversation-subtitle");
     this.settingsButton = document.getElementById("settings-button");
     this.leftNotice = document.getElementById("left-notice");
+    // A title cut short by the narrow header shows whole when tapped, and folds again.
+    this.title.addEventListener("click", () => this.title.classList.toggle("expanded"));
   }
 
   render(change) {
@@ -30,6 +34,7 @@ export class Header {
     }
     const name = conversationName(this.shown, this.me);
     if (this.title.textContent !== name) this.title.textContent = name;
+    this.title.title = name; // the header shows one line of it
     document.title = `${name} · Hubbub`;
     this.renderSubtitle();
   }
@@ -42,8 +47,7 @@ export class Header {
         el("span", { class: online ? "dot online" : "dot", "aria-hidden": "true" }),
         online ? "Online" : "Offline");
     } else {
-      const names = this.shown.members.map((m) => m.user.username).sort();
-      this.subtitle.textContent = `${names.length} members: ${names.join(", ")}`;
+      this.subtitle.replaceChildren(el("span", { class: "summary" }, memberSummary(this.shown)));
     }
   }
 
@@ -52,4 +56,12 @@ export class Header {
     this.title.textContent = "This conversation could not be loaded";
     this.subtitle.textContent = text;
   }
+}
+
+// "3 members: ana, ben, cara"; past a few names, "12 members: ana, ben, cara and 9 more".
+export function memberSummary(conversation) {
+  const names = conversation.members.map((m) => m.user.username).sort();
+  const shown = names.length > NAMED + 1 ? names.slice(0, NAMED) : names;
+  const more = names.length - shown.length;
+  return `${names.length} members: ${shown.join(", ")}${more ? ` and ${more} more` : ""}`;
 }
