@@ -1,4 +1,4 @@
-"""Register, log in, log out, change password."""
+"""Register, log in, log out, change password, and the profile (the display name)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
-from hubbub.auth.forms import LoginForm, PasswordForm, RegisterForm, show_errors
+from hubbub.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, show_errors
 from hubbub.extensions import login_manager
 from hubbub.limits import login_per_account, login_per_ip, mark_login_failed, register_per_ip
 from hubbub.models import User
@@ -114,3 +114,24 @@ def change_password() -> ResponseReturnValue:
     elif form.is_submitted():
         status = 422
     return render_template("auth/password.html", form=form), status
+
+
+@bp.route("/settings/profile", methods=["GET", "POST"])
+@login_required
+def profile() -> ResponseReturnValue:
+    user = current_user._get_current_object()
+    form = ProfileForm(display_name=user.display_name or "")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(user, form.display_name.data)
+        except ServiceError as error:
+            show_errors(form, error)
+            status = error.status
+        else:
+            saved = "saved" if user.display_name else "cleared"
+            flash(f"Your display name is {saved}.")
+            return redirect(url_for("auth.profile"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/profile.html", form=form, user=user), status

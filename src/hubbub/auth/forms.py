@@ -34,6 +34,11 @@ class PasswordForm(FlaskForm):  # type: ignore[misc]
     )
 
 
+class ProfileForm(FlaskForm):  # type: ignore[misc]
+    # Blank clears it; services/text.py holds the rule, PATCH /api/v1/me the same.
+    display_name = StringField("Display name")
+
+
 def show_errors(form: FlaskForm, error: ServiceError) -> None:
     """Put a service's per-field messages next to the fields they belong to."""
     for name, message in error.fields.items():

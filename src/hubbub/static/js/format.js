@@ -55,6 +55,21 @@ export function otherMember(conversation, me) {
   return other ? other.user : null;
 }
 
+// Up to two letters for an initials avatar: of the display name's first two words, else of
+// the username's parts ("ana.lima" -> "AL"). Letters, not code units: "Élodie" -> "É".
+export function initials(user) {
+  const words = (user.display_name || user.username).split(/[\s._-]+/u).filter(Boolean);
+  const letters = words.slice(0, 2).map((word) => Array.from(word)[0]);
+  return letters.join("").toLocaleUpperCase() || "?";
+}
+
+const AVATAR_HUES = 8; // .hue-0 to .hue-7 in hubbub.css; the CSP allows no inline styles
+
+export function avatar(user) {
+  return el("span", { class: `avatar hue-${user.id % AVATAR_HUES}`, "aria-hidden": "true" },
+    initials(user));
+}
+
 // el("li", {class: "x", "aria-label": "y"}, child, "text") — strings become text nodes.
 export function el(tag, attributes, ...children) {
   const node = document.createElement(tag);

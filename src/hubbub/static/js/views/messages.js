@@ -3,7 +3,9 @@
 
 import { ApiError, describe } from "../api.js";
 import { touches } from "../dispatch.js";
-import { clock, dayKey, dayLabel, el, fullTime } from "../format.js";
+import {
+  avatar, clock, conversationName, dayKey, dayLabel, el, fullTime,
+} from "../format.js";
 import { announce } from "./announce.js";
 
 const NEAR_EDGE_PX = 80;
@@ -25,6 +27,8 @@ export class MessageList {
     this.scroller = document.getElementById("messages");
     this.list = document.getElementById("message-list");
     this.olderButton = document.getElementById("load-older");
+    this.loadingNote = document.getElementById("history-loading");
+    this.startNote = document.getElementById("history-start");
     this.wire();
   }
 
@@ -99,24 +103,30 @@ export class MessageList {
       class: classes,
       dataset: message.id ? { id: message.id } : { clientId: message.client_id },
     });
+    const { sender } = message;
     node.append(el("div", { class: "meta" },
-      el("span", { class: "sender" },
-        mine ? `${message.sender.username} (you)` : message.sender.username),
+      avatar(sender),
+      el("span", { class: "sender" }, sender.display_name || sender.username),
+      sender.display_name ? [" ", el("span", { class: "username" }, sender.username)] : null,
+      mine ? [" ", el("span", { class: "you" }, "(you)")] : null,
       " ",
       el("time", { datetime: message.created_at, title: fullTime(message.created_at) },
         clock(message.created_at))));
+    // The body and its "(edited)" mark share a line: the mark follows the text.
+    const content = el("div", { class: "content" });
     if (deleted) {
-      node.append(el("p", { class: "body tombstone" }, "message deleted"));
+      content.append(el("p", { class: "body tombstone" }, "message deleted"));
     } else {
-      node.append(el("p", { class: "body" }, message.body));
+      content.append(el("p", { class: "body" }, message.body));
     }
     if (message.edited_at && !deleted) {
-      node.append(el("button", {
+      content.append(" ", el("button", {
         type: "button", class: "link-button edited", dataset: { action: "revisions" },
         title: `Edited ${fullTime(message.edited_at)}`,
         "aria-label": "(edited) show earlier versions",
       }, "(edited)"));
     }
+    node.append(content);
     if (pending) {
       node.append(pending.state === "failed"
         ? el("p", { class: "status", role: "alert" }, "Not sent. ",
@@ -226,6 +236,23 @@ export class MessageList {
       previous = message;
     }
     this.olderButton.hidden = !this.store.hasMore;
+    this.drawStart();
+  }
+
+  // "Loading messages…" until the first page is in; once the oldest message is, a line that
+  // says whose conversation begins here (a new one says only that, rather than nothing).
+  drawStart() {
+    const { loaded, hasMore } = this.store;
+    this.loadingNote.hidden = loaded;
+    const conversation = this.conversations.get(this.id);
+    this.startNote.hidden = !loaded || hasMore || !conversation;
+    if (this.startNote.hidden) return;
+    const begins = conversation.kind === "group"
+      ? `This is the start of ${conversationName(conversation, this.me)}.`
+      : `This is the start of your conversation with ${conversationName(conversation, this.me)}.`;
+    const empty = this.list.children.length === 0;
+    const text = empty ? `${begins} Say hello!` : begins;
+    if (this.startNote.textContent !== text) this.startNote.textContent = text;
   }
 
   // ---- scrolling ---------------------------------------------------------------------------
