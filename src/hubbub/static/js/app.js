@@ -16,6 +16,7 @@ import { Header } from "./views/header.js";
 import { MessageList } from "./views/messages.js";
 import { GroupSettings } from "./views/settings.js";
 import { ConversationList } from "./views/sidebar.js";
+import { Switcher } from "./views/switcher.js";
 import { TypingLine } from "./views/typing.js";
 
 const settings = JSON.parse(document.getElementById("chat-app").dataset.settings);
@@ -36,6 +37,7 @@ dispatcher.views.push(
   new ConversationList({ conversations, presence, me, openId, conversationUrl }));
 wireDialogs();
 wireStarting({ api, me, conversationUrl });
+dispatcher.views.push(new Switcher({ conversations, me, conversationUrl })); // Ctrl+K
 
 // The open conversation's store and views; views draw in this order, the read marks after
 // the history has scrolled.
