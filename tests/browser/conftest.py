@@ -166,9 +166,16 @@ def sign_in(
         viewport: dict[str, int] | None = None,
         color_scheme: str = "light",
         label: str | None = None,
+        touch: bool = False,
     ) -> Tab:
         make_user(username)
-        tab = open_tab(label or username, viewport=viewport or DESKTOP, color_scheme=color_scheme)
+        tab = open_tab(
+            label or username,
+            viewport=viewport or DESKTOP,
+            color_scheme=color_scheme,
+            has_touch=touch,
+            is_mobile=touch,
+        )
         log_in_through_the_form(tab.page, live_server, username)
         return tab
 

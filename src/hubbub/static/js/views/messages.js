@@ -22,6 +22,7 @@ export class MessageList {
     this.actions = actions;
     this.onFailed = onFailed;
     this.mayDeleteAny = false;
+    this.activeKey = null; // the message that is the history's Tab stop; null: the newest
     this.loading = false;
     this.loadingOlder = false;
     this.scroller = document.getElementById("messages");
@@ -143,8 +144,15 @@ export class MessageList {
         actions.push(el("button", { type: "button", dataset: { action: "delete" } }, "Delete"));
       }
       if (actions.length) {
-        node.append(el("div", { class: "actions", role: "group", "aria-label": "Message actions" },
-          ...actions));
+        // On a touch screen the actions wait behind "⋯", in a menu that opens below it: a tap
+        // on the text moves nothing, and Delete is never where that tap lands (hubbub.css).
+        content.append(
+          el("button", {
+            type: "button", class: "more", dataset: { action: "more" },
+            "aria-label": "Message actions", "aria-expanded": "false",
+          }, "⋯"),
+          el("div", { class: "actions", role: "group", "aria-label": "Message actions" },
+            ...actions));
       }
     }
     return node;
@@ -237,6 +245,7 @@ export class MessageList {
     }
     this.olderButton.hidden = !this.store.hasMore;
     this.drawStart();
+    this.rove();
   }
 
   // "Loading messages…" until the first page is in; once the oldest message is, a line that
@@ -253,6 +262,76 @@ export class MessageList {
     const empty = this.list.children.length === 0;
     const text = empty ? `${begins} Say hello!` : begins;
     if (this.startNote.textContent !== text) this.startNote.textContent = text;
+  }
+
+  // ---- the keyboard and the touch menu ------------------------------------------------------
+  // The history is one Tab stop: the active message (the newest, until another is chosen) and
+  // its own buttons. Up and Down move between messages, Home and End to either end; the
+  // buttons of every other message stay out of the Tab order (the pointer still reaches them).
+
+  keyOf(node) {
+    return node.dataset.id ? `id:${node.dataset.id}` : `client:${node.dataset.clientId}`;
+  }
+
+  activate(node) {
+    this.activeKey = this.keyOf(node);
+    this.rove();
+  }
+
+  rove() {
+    const nodes = [...this.list.children];
+    let active = nodes.find((node) => this.keyOf(node) === this.activeKey);
+    if (!active) active = nodes[nodes.length - 1];
+    for (const node of nodes) {
+      const here = node === active;
+      if (node.tabIndex !== (here ? 0 : -1)) node.tabIndex = here ? 0 : -1;
+      for (const button of node.querySelectorAll("button")) {
+        // A refusal's Retry and Discard stay reachable wherever they are.
+        const keep = here || button.closest(".status");
+        if (button.tabIndex !== (keep ? 0 : -1)) button.tabIndex = keep ? 0 : -1;
+      }
+    }
+  }
+
+  onKey(event) {
+    if (event.key === "Escape" && this.list.querySelector(".menu-open")) {
+      const open = this.list.querySelector(".menu-open");
+      this.closeMenu();
+      open.querySelector(".more")?.focus();
+      return;
+    }
+    const node = event.target;
+    if (!(node instanceof HTMLLIElement) || !node.classList.contains("message")) return;
+    const nodes = [...this.list.children];
+    const at = nodes.indexOf(node);
+    const to = { ArrowUp: at - 1, ArrowDown: at + 1, Home: 0, End: nodes.length - 1 }[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    const next = nodes[Math.max(0, Math.min(to, nodes.length - 1))];
+    if (!next) return;
+    this.activate(next);
+    next.focus();
+    if (to < 0 && this.store.hasMore) this.loadOlder(); // Up at the top asks for more
+  }
+
+  toggleMenu(node) {
+    const opening = !node.classList.contains("menu-open");
+    this.closeMenu();
+    if (!opening) return;
+    node.classList.add("menu-open");
+    const more = node.querySelector(".more");
+    more.setAttribute("aria-expanded", "true");
+    // Below the button if it fits in the history, else above it (Edit still nearest).
+    const menu = node.querySelector(".actions");
+    const room = this.scroller.getBoundingClientRect().bottom - more.getBoundingClientRect().bottom;
+    node.classList.toggle("menu-up", menu.offsetHeight > room);
+  }
+
+  closeMenu() {
+    for (const node of this.list.querySelectorAll(".menu-open")) {
+      node.classList.remove("menu-open", "menu-up");
+      node.querySelector(".more")?.setAttribute("aria-expanded", "false");
+    }
   }
 
   // ---- scrolling ---------------------------------------------------------------------------
@@ -277,6 +356,17 @@ export class MessageList {
       else if (action === "revisions") this.actions.revisions(Number(node.dataset.id));
       else if (action === "retry") this.actions.retry(node.dataset.clientId);
       else if (action === "discard") this.actions.discard(node.dataset.clientId);
+      if (action !== "more") this.closeMenu();
+      else this.toggleMenu(node);
+    });
+    // A tap or click anywhere else closes an open menu; Escape does too.
+    document.addEventListener("click", (event) => {
+      if (!event.target.closest?.("li.message.menu-open")) this.closeMenu();
+    });
+    this.list.addEventListener("keydown", (event) => this.onKey(event));
+    this.list.addEventListener("focusin", (event) => {
+      const node = event.target.closest("li.message");
+      if (node && node.tabIndex !== 0) this.activate(node);
     });
     this.olderButton.addEventListener("click", () => this.loadOlder());
     this.scroller.addEventListener("scroll", () => {
