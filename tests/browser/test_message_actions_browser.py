@@ -17,6 +17,16 @@ from tests.browser.conftest import DESKTOP, PHONE, Tab
 pytestmark = pytest.mark.browser
 
 
+# Where focus is: "outside" the history, or the focused element's action (or tag) and the text
+# of the message it is in.
+FOCUSED_STOP = """() => {
+  const e = document.activeElement;
+  if (!e.closest("#messages")) return "outside";
+  const text = e.closest("li")?.innerText.split("\\n").find((t) => t.startsWith("line"));
+  return `${e.dataset.action || e.tagName}:${text || ""}`;
+}"""
+
+
 def user_named(name: str) -> User:
     found = db.session.scalar(select(User).where(User.username == name))
     assert found is not None, name
@@ -33,17 +43,21 @@ def seed_direct(app: Flask, lines: list[tuple[str, str]]) -> int:
 
 def live_messages(app: Flask) -> int:
     with app.app_context():
-        return int(db.session.scalar(
-            select(func.count()).select_from(Message).where(Message.deleted_at.is_(None))
-        ))
+        return int(
+            db.session.scalar(
+                select(func.count()).select_from(Message).where(Message.deleted_at.is_(None))
+            )
+        )
 
 
 def boxes(page: Page) -> list[dict[str, float]]:
-    return list(page.eval_on_selector_all(
-        "li.message",
-        "items => items.map(i => { const r = i.getBoundingClientRect();"
-        " return {x: r.x, y: r.y, w: r.width, h: r.height}; })",
-    ))
+    return list(
+        page.eval_on_selector_all(
+            "li.message",
+            "items => items.map(i => { const r = i.getBoundingClientRect();"
+            " return {x: r.x, y: r.y, w: r.width, h: r.height}; })",
+        )
+    )
 
 
 def item(page: Page, body: str) -> Locator:
@@ -63,11 +77,13 @@ def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
 
 def element_at(page: Page, box: dict[str, float]) -> str:
     """What a tap at the middle of box would land on."""
-    return str(page.evaluate(
-        "([x, y]) => { const e = document.elementFromPoint(x, y);"
-        " return e.dataset.action || e.className || e.tagName; }",
-        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
-    ))
+    return str(
+        page.evaluate(
+            "([x, y]) => { const e = document.elementFromPoint(x, y);"
+            " return e.dataset.action || e.className || e.tagName; }",
+            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+        )
+    )
 
 
 def test_on_a_phone_a_tap_moves_nothing_and_delete_waits_behind_a_menu(
@@ -151,11 +167,7 @@ def test_the_history_is_one_tab_stop_and_arrows_move_between_messages(
     stops: list[str] = []
     for _ in range(15):
         page.keyboard.press("Shift+Tab")
-        stops.append(str(page.evaluate(
-            "() => { const e = document.activeElement; return e.closest('#messages')"
-            " ? (e.dataset.action || e.tagName) + ':' + (e.closest('li')?.innerText.split('\\n')"
-            ".find(t => t.startsWith('line')) || '') : 'outside'; }"
-        )))
+        stops.append(str(page.evaluate(FOCUSED_STOP)))
         if stops[-1] == "outside" and len(stops) > 1:
             break
     inside = [s for s in stops if s != "outside"]

@@ -94,9 +94,10 @@ def test_a_long_group_title_takes_one_line_and_leaves_the_composer_on_screen(
     # The member summary names three people and counts the rest, on one line.
     summary = page.locator("#conversation-subtitle")
     expect(summary).to_have_text("7 members: ana, bob, cara and 4 more")
-    assert box(page, "#conversation-subtitle")["height"] <= line_height(
-        page, "#conversation-subtitle"
-    ) + 2
+    assert (
+        box(page, "#conversation-subtitle")["height"]
+        <= line_height(page, "#conversation-subtitle") + 2
+    )
 
     assert_composer_on_screen(page, viewport)
     placeholder = box(page, "#composer-input")
@@ -107,10 +108,12 @@ def test_a_long_group_title_takes_one_line_and_leaves_the_composer_on_screen(
     if viewport == PHONE:
         expect(site_header).to_be_hidden()
         expect(page.get_by_role("link", name="Conversations", exact=True)).to_be_in_viewport()
-        expect(page.get_by_role("button", name="Group settings")).to_have_text("Settings", use_inner_text=True)
+        settings = page.get_by_role("button", name="Group settings")
+        expect(settings).to_have_text("Settings", use_inner_text=True)
     else:
         expect(site_header).to_be_visible()
-        expect(page.get_by_role("button", name="Group settings")).to_have_text("Group settings", use_inner_text=True)
+        settings = page.get_by_role("button", name="Group settings")
+        expect(settings).to_have_text("Group settings", use_inner_text=True)
 
     # The whole title: on a tap of the heading, and in Group settings.
     title.click()
