@@ -28,7 +28,7 @@ def field_error(response: TestResponse, name: str) -> str:
 
 def form_error(response: TestResponse) -> str:
     html = response.get_data(as_text=True)
-    match = re.search(r'<div class="form-error" role="alert">(.*?)</div>', html, re.S)
+    match = re.search(r'<div class="form-error" role="alert"[^>]*>(.*?)</div>', html, re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip() if match else ""
 
 
@@ -135,14 +135,6 @@ def test_bad_registration_shows_why_next_to_the_field_and_writes_nothing(
     assert all(not field_error(response, name) for name in others)
     assert parse(response).inputs()["username"]  # the form is shown again
     assert count(app, User) == 0
-
-
-def test_bad_registration_keeps_what_was_typed_except_passwords(client: FlaskClient) -> None:
-    response = register(client, "ana", "not-an-email")
-    inputs = parse(response).inputs()
-    assert inputs["username"]["value"] == "ana"
-    assert inputs["email"]["value"] == "not-an-email"
-    assert not inputs["password"].get("value")
 
 
 def test_username_taken_in_another_case_is_refused(

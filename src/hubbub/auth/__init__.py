@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
-from hubbub.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, show_errors
+from hubbub.auth.forms import (
+    AccountForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    show_errors,
+)
 from hubbub.extensions import login_manager
 from hubbub.limits import login_per_account, login_per_ip, mark_login_failed, register_per_ip
 from hubbub.models import User
@@ -31,6 +48,19 @@ def _start_session(user: User, remember: bool) -> None:
     current_server_session().rotate()
     login_user(user)
     session.permanent = remember
+
+
+def _form_page(
+    template: str, form: AccountForm, status: int, **context: Any
+) -> ResponseReturnValue:
+    """A page with a form, shown again with its errors when `status` says the submit failed."""
+    if status < 400:
+        return render_template(template, form=form, **context), status
+    form.show_again()
+    response = make_response(render_template(template, form=form, **context), status)
+    # It may carry a typed password back: never keep it in a cache or the history's copies.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _next_page() -> str:
@@ -61,7 +91,7 @@ def register() -> ResponseReturnValue:
             return redirect(url_for("web.dashboard"))
     elif form.is_submitted():
         status = 422
-    return render_template("auth/register.html", form=form), status
+    return _form_page("auth/register.html", form, status)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -84,7 +114,7 @@ def login() -> ResponseReturnValue:
             return redirect(_next_page())
     elif form.is_submitted():
         status = 422
-    return render_template("auth/login.html", form=form), status
+    return _form_page("auth/login.html", form, status)
 
 
 @bp.post("/logout")
@@ -113,7 +143,7 @@ def change_password() -> ResponseReturnValue:
             return redirect(url_for("web.dashboard"))
     elif form.is_submitted():
         status = 422
-    return render_template("auth/password.html", form=form), status
+    return _form_page("auth/password.html", form, status)
 
 
 @bp.route("/settings/profile", methods=["GET", "POST"])
@@ -134,4 +164,4 @@ def profile() -> ResponseReturnValue:
             return redirect(url_for("auth.profile"))
     elif form.is_submitted():
         status = 422
-    return render_template("auth/profile.html", form=form, user=user), status
+    return _form_page("auth/profile.html", form, status, user=user)
