@@ -15,10 +15,11 @@ export class Api {
     this.csrfToken = csrfToken;
   }
 
-  // Rejects with ApiError for an error answer, TypeError when the server cannot be reached.
-  async call(method, path, body) {
+  // Rejects with ApiError for an error answer, TypeError when the server cannot be reached,
+  // and the signal's reason when it is aborted.
+  async call(method, path, body, signal) {
     const headers = { Accept: "application/json" };
-    const options = { method, headers, credentials: "same-origin" };
+    const options = { method, headers, credentials: "same-origin", signal };
     if (method !== "GET") headers["X-CSRFToken"] = this.csrfToken;
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
@@ -45,7 +46,9 @@ export class Api {
   }
 
   get(path) { return this.call("GET", path); }
-  post(path, body) { return this.call("POST", path, body === undefined ? {} : body); }
+  post(path, body, signal) {
+    return this.call("POST", path, body === undefined ? {} : body, signal);
+  }
   patch(path, body) { return this.call("PATCH", path, body); }
   delete(path) { return this.call("DELETE", path); }
 }

@@ -84,11 +84,15 @@ const stream = new Stream(settings.stream, {
     presence.reset(frame.online);
     conversations.load().catch(() => {}); // the banner already says when the server is away
     if (!chat) return;
+    chat.composer.resume(); // the server is there again: sends waiting for it go now
     if (resumed && chat.store.loaded) reading.mark();
     else chat.list.load();
   },
   onEvent: (event) => dispatcher.event(event),
-  onStatus: showStatus,
+  onStatus(status) {
+    showStatus(status);
+    if (status === "lost" || status === "offline") presence.unknown();
+  },
   onResync() {
     window.location.reload();
   },

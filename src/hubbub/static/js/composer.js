@@ -1,5 +1,8 @@
-// The composer and its send queue: each send shows at once as pending, goes to the server one
-// after another, and on failure waits as failed for Retry (same client_id) or Discard.
+// The composer and its send queue: each send shows at once as pending and goes to the server
+// in the order it was written. Network trouble and server errors never lose a send nor ask for
+// a click: it waits, and goes by itself (same client_id, so the server stores it once) after a
+// backoff, when the browser is online again, or when the stream is back. Only a send the
+// server refused (a 4xx) waits for Retry or Discard, saying why.
 
 import { ApiError, describe, path } from "./api.js";
 import { touches } from "./dispatch.js";
@@ -7,6 +10,9 @@ import { conversationName, el } from "./format.js";
 import { announce } from "./views/announce.js";
 
 const TYPING_EVERY_MS = 3000;
+const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
+// A send whose answer never comes (a connection that died without a word) is tried again.
+const SEND_TIMEOUT_MS = 20000;
 
 export class Composer {
   // editLast(): start editing my last message; false when there is none.
@@ -17,7 +23,10 @@ export class Composer {
     this.conversations = conversations;
     this.id = store.id;
     this.editLast = editLast;
-    this.queue = Promise.resolve();
+    this.queue = new SendQueue({
+      api, store, conversationId: this.id,
+      refused: (clientId, error) => this.refused(clientId, error),
+    });
     this.lastTypingSent = 0;
     this.form = document.getElementById("composer");
     this.input = document.getElementById("composer-input");
@@ -35,40 +44,40 @@ export class Composer {
     this.input.focus();
   }
 
-  // Sends go one after another, so the server numbers them in the order they were written.
   send(body) {
-    const clientId = this.store.addPending(body);
-    this.queue = this.queue.then(() => this.deliver(clientId));
-    return this.queue;
+    this.queue.add(this.store.addPending(body));
   }
 
-  async deliver(clientId) {
+  // The connection is back (the stream is live again): whatever waits goes now.
+  resume() {
+    this.queue.resume();
+  }
+
+  // The server said no for good. A body it found invalid goes back into an empty composer to
+  // be edited; otherwise (something typed since, or another refusal) the message stays in
+  // place, saying why, for Retry or Discard.
+  refused(clientId, error) {
     const pending = this.store.pending.get(clientId);
-    if (!pending) return;
-    this.store.setPendingState(clientId, "sending");
-    try {
-      const answer = await this.api.post(path`/conversations/${this.id}/messages`, {
-        body: pending.body, client_id: clientId,
-      });
-      this.store.put(answer.message, { reveal: true });
-    } catch (error) {
-      if (error instanceof ApiError && error.status < 500 && error.status !== 429) {
-        // The server said no for good: say why, and give the text back to edit.
-        this.store.dropPending(clientId);
-        this.input.value = pending.body;
-        this.showError(describe(error));
-        return;
-      }
-      // Unless the stream confirmed it meanwhile, it waits for Retry.
-      this.store.setPendingState(clientId, "failed");
+    if (error.status === 422 && !this.input.value.trim()) {
+      this.store.dropPending(clientId);
+      this.input.value = pending.body;
+      this.showError(describe(error));
+      return;
     }
+    pending.reason = describe(error); // drawn by the message list beside Retry and Discard
+    this.store.setPendingState(clientId, "failed");
   }
 
   retry(clientId) {
-    this.deliver(clientId);
+    const pending = this.store.pending.get(clientId);
+    if (!pending) return;
+    delete pending.reason;
+    this.store.setPendingState(clientId, "sending");
+    this.queue.add(clientId);
   }
 
   discard(clientId) {
+    this.queue.remove(clientId);
     this.store.dropPending(clientId);
     this.input.focus();
   }
@@ -115,5 +124,131 @@ export class Composer {
       }
     });
     this.input.addEventListener("input", () => this.typed());
+  }
+}
+
+// Whether a failed send may work later by itself: no answer at all, a timeout, a rate limit or
+// a server error. Anything else the server said (a 4xx) it will say again.
+function transient(error) {
+  return !(error instanceof ApiError) || error.status >= 500
+    || error.status === 408 || error.status === 429;
+}
+
+// My sends to one conversation, one at a time and oldest first, so that the server numbers
+// them in the order they were written; one that cannot go now holds the ones behind it.
+class SendQueue {
+  // refused(clientId, error): the server refused a send for good; it has left the queue.
+  constructor({ api, store, conversationId, refused }) {
+    this.api = api;
+    this.store = store;
+    this.id = conversationId;
+    this.refused = refused;
+    this.line = []; // client ids, oldest first; the first may be on its way
+    this.busy = false; // one send at a time, never two copies of one in flight
+    this.failures = 0; // in a row, for the backoff
+    this.timer = null; // the next try, while one is due
+    this.inFlight = null; // the AbortController of the send on its way
+    window.addEventListener("online", () => this.resume());
+    window.addEventListener("offline", () => this.offline());
+  }
+
+  add(clientId) {
+    this.line.push(clientId);
+    // Behind one that waits for the connection, it waits too; and a new send is no sign that
+    // the connection is back, so it does not cut the backoff short.
+    if (this.store.pending.get(this.line[0])?.state === "waiting") {
+      this.store.setPendingState(clientId, "waiting");
+    }
+    if (this.timer === null) this.pump();
+  }
+
+  remove(clientId) {
+    this.line = this.line.filter((id) => id !== clientId);
+  }
+
+  resume() {
+    this.stopTimer();
+    this.failures = 0;
+    this.pump();
+  }
+
+  // The browser knows the network is gone: the send on its way will not be answered, and the
+  // rest need not try until it is back.
+  offline() {
+    this.stopTimer();
+    this.waitAll();
+    this.inFlight?.abort();
+  }
+
+  async pump() {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.line.length && navigator.onLine) {
+        const clientId = this.line[0];
+        // Confirmed by the stream meanwhile, or discarded: nothing left to send.
+        if (this.store.pending.has(clientId) && !(await this.deliver(clientId))) {
+          this.later();
+          return;
+        }
+        if (this.line[0] === clientId) this.line.shift();
+      }
+      if (this.line.length) this.waitAll();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  // One attempt; false when it should be tried again later. The same client_id each time, so
+  // an attempt whose answer was lost and the next one make one message.
+  async deliver(clientId) {
+    const pending = this.store.pending.get(clientId);
+    const control = new AbortController();
+    const timeout = window.setTimeout(() => control.abort(), SEND_TIMEOUT_MS);
+    this.inFlight = control;
+    try {
+      const answer = await this.api.post(path`/conversations/${this.id}/messages`, {
+        body: pending.body, client_id: clientId,
+      }, control.signal);
+      this.store.put(answer.message, { reveal: true });
+      this.failures = 0;
+      // It got through, so the connection is there for the ones behind it.
+      for (const id of this.line) this.store.setPendingState(id, "sending");
+      return true;
+    } catch (error) {
+      if (transient(error)) {
+        // No answer says nothing reached us; a server error says the network is fine.
+        if (!(error instanceof ApiError)) this.waitAll();
+        return false;
+      }
+      this.remove(clientId);
+      this.refused(clientId, error);
+      return true;
+    } finally {
+      window.clearTimeout(timeout);
+      this.inFlight = null;
+    }
+  }
+
+  // Tried again after a growing pause; sooner when the browser or the stream says the
+  // connection is back (resume), and not at all while the browser says it is offline.
+  later() {
+    if (!navigator.onLine) return;
+    const delay = RETRY_DELAYS_MS[Math.min(this.failures, RETRY_DELAYS_MS.length - 1)];
+    this.failures += 1;
+    this.stopTimer();
+    this.timer = window.setTimeout(() => {
+      this.timer = null;
+      this.pump();
+    }, delay);
+  }
+
+  stopTimer() {
+    window.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  waitAll() {
+    for (const id of this.line) this.store.setPendingState(id, "waiting");
   }
 }

@@ -1,4 +1,6 @@
 // The live stream: one WebSocket that reconnects by itself and resumes after the last event.
+// Statuses it reports: "connecting" (never live yet), "live", "lost", "offline" (the browser
+// says there is no network), "back".
 
 const RETRY_DELAYS = [500, 1000, 2000, 4000];
 const SESSION_ENDED = 1008; // the server closes with this when the session or token is revoked
@@ -20,9 +22,12 @@ export class Stream {
   }
 
   start() {
-    this.connect();
-    // A laptop that wakes up or a phone back on the network should not wait for a timer.
+    // A laptop that wakes up or a phone back on the network should not wait for a timer; one
+    // that loses the network should not wait for the socket to time out to say so.
     window.addEventListener("online", () => this.reconnectNow());
+    window.addEventListener("offline", () => this.wentOffline());
+    if (navigator.onLine) this.connect();
+    else this.onStatus("offline");
   }
 
   connect() {
@@ -42,6 +47,10 @@ export class Stream {
         this.onEnded();
         return;
       }
+      if (!navigator.onLine) {
+        this.onStatus("offline"); // "online" reconnects; trying before would only fail
+        return;
+      }
       // A refused handshake looks like any other failure from here; the page can ask why.
       if (this.failures >= 2) this.onFailing();
       this.onStatus(this.wasLive ? "lost" : "connecting");
@@ -54,7 +63,19 @@ export class Stream {
   reconnectNow() {
     if (this.socket || this.closed) return;
     window.clearTimeout(this.timer);
+    this.failures = 0;
     this.connect();
+  }
+
+  // The socket may look open for a while yet, but nothing will come through it: let it go, so
+  // that "online" starts a fresh one that resumes after the last event.
+  wentOffline() {
+    if (this.closed) return;
+    window.clearTimeout(this.timer);
+    const socket = this.socket;
+    this.socket = null; // its close event is not a failure to retry
+    socket?.close();
+    this.onStatus("offline");
   }
 
   receive(frame) {

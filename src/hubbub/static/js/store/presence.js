@@ -1,4 +1,5 @@
 // Who is online among the people I share a conversation with, and who is typing where.
+// While the stream is down nobody's presence is known: no one is shown online on old news.
 
 const EXPIRY_SLACK_MS = 50;
 
@@ -6,12 +7,22 @@ export class PresenceStore {
   constructor({ changed }) {
     this.changed = changed;
     this.online = new Set();
+    this.known = false; // until the stream's ready frame says who is online
     this.typers = new Map(); // conversation id -> Map(user id -> {username, until})
   }
 
   // The stream's ready frame names everyone online at that moment.
   reset(online) {
     this.online = new Set(online || []);
+    this.known = true;
+    this.changed({ presence: true });
+  }
+
+  // The stream is down: presence events may be missed from now until the next ready frame.
+  unknown() {
+    if (!this.known) return;
+    this.known = false;
+    this.online.clear();
     this.changed({ presence: true });
   }
 

@@ -43,9 +43,10 @@ export class Header {
     const other = otherMember(this.shown, this.me);
     if (other) {
       const online = this.presence.isOnline(other.id);
+      // Disconnected (or not yet connected), nobody can say: not "Offline" on old news.
+      const status = !this.presence.known ? "Status unknown" : online ? "Online" : "Offline";
       this.subtitle.replaceChildren(
-        el("span", { class: online ? "dot online" : "dot", "aria-hidden": "true" }),
-        online ? "Online" : "Offline");
+        el("span", { class: online ? "dot online" : "dot", "aria-hidden": "true" }), status);
     } else {
       this.subtitle.replaceChildren(el("span", { class: "summary" }, memberSummary(this.shown)));
     }

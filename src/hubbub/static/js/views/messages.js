@@ -129,14 +129,17 @@ export class MessageList {
     }
     node.append(content);
     if (pending) {
+      // Only a refusal waits for a click; anything else goes by itself once it can.
       node.append(pending.state === "failed"
         ? el("p", { class: "status", role: "alert" }, "Not sent. ",
+          pending.reason ? `${pending.reason} ` : "",
           el("button", { type: "button", class: "link-button", dataset: { action: "retry" } },
             "Retry"),
           " ",
           el("button", { type: "button", class: "link-button", dataset: { action: "discard" } },
             "Discard"))
-        : el("p", { class: "status" }, "Sending…"));
+        : el("p", { class: "status" },
+          pending.state === "waiting" ? "Waiting for connection…" : "Sending…"));
     } else if (!deleted) {
       const actions = [];
       if (mine) actions.push(el("button", { type: "button", dataset: { action: "edit" } }, "Edit"));
