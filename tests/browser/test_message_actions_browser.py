@@ -3,6 +3,7 @@ moves nothing and never lands on Delete; and with the keyboard, one Tab stop for
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -193,4 +194,31 @@ def test_the_history_is_one_tab_stop_and_arrows_move_between_messages(
     composer.focus()
     keyboard.press("Shift+Tab")
     expect(item(page, "line 40")).to_be_focused()
+    tab.assert_clean()
+
+
+def test_on_a_touch_screen_enter_makes_a_new_line_and_send_sends(
+    app: Flask, live_server: str, sign_in: Callable[..., Tab], make_user: Callable[..., User]
+) -> None:
+    make_user("bob")
+    tab = sign_in("ana", viewport=PHONE, color_scheme="dark", touch=True)
+    page = tab.page
+    dm = seed_direct(app, [])
+    page.goto(f"{live_server}/c/{dm}")
+    box = page.get_by_role("textbox", name="Message", exact=True)
+    box.tap()
+    page.keyboard.type("first line")
+    page.keyboard.press("Enter")
+    page.keyboard.type("second line")
+    expect(box).to_have_value("first line\nsecond line")
+    assert live_messages(app) == 0
+    expect(page.locator("#composer-hint")).to_have_text(
+        "Enter starts a new line; the Send button sends."
+    )
+    page.get_by_role("button", name="Send").tap()
+    sent = item(page, "first line\nsecond line")
+    expect(sent).to_be_visible()
+    expect(sent).not_to_have_class(re.compile(r"\bpending\b"))
+    expect(box).to_have_value("")
+    assert live_messages(app) == 1
     tab.assert_clean()

@@ -9,6 +9,8 @@ import { touches } from "./dispatch.js";
 import { conversationName, el } from "./format.js";
 import { announce } from "./views/announce.js";
 
+const TOUCH = window.matchMedia("(hover: none) and (pointer: coarse)");
+
 const TYPING_EVERY_MS = 3000;
 const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
 // A send whose answer never comes (a connection that died without a word) is tried again.
@@ -30,6 +32,10 @@ export class Composer {
     this.lastTypingSent = 0;
     this.form = document.getElementById("composer");
     this.input = document.getElementById("composer-input");
+    if (TOUCH.matches) {
+      document.getElementById("composer-hint").textContent =
+        "Enter starts a new line; the Send button sends.";
+    }
     this.wire();
   }
 
@@ -116,7 +122,10 @@ export class Composer {
       this.send(body);
     });
     this.input.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      // On a touch screen Enter makes a new line and the Send button sends, as phone chat apps
+      // do: the on-screen keyboard's Enter is where a line break is typed.
+      const sends = !event.shiftKey && !event.isComposing && !TOUCH.matches;
+      if (event.key === "Enter" && sends) {
         event.preventDefault();
         this.form.requestSubmit();
       } else if (event.key === "ArrowUp" && this.input.value === "") {
