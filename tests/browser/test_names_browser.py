@@ -63,6 +63,8 @@ def test_a_display_name_set_in_settings_shows_beside_the_username_with_initials(
     expect(mine.locator(".sender")).to_have_text("bob")
     expect(mine.locator(".username")).to_have_count(0)
     expect(mine.locator(".avatar")).to_have_text("B")
+    # The DM's header names her too, beside whether she is online.
+    expect(bob.locator("#conversation-subtitle")).to_contain_text("Ana Lima · ")
     ana_tab.assert_clean()
     bob_tab.assert_clean()
 

@@ -46,6 +46,7 @@ export class Header {
       // Disconnected (or not yet connected), nobody can say: not "Offline" on old news.
       const status = !this.presence.known ? "Status unknown" : online ? "Online" : "Offline";
       this.subtitle.replaceChildren(
+        other.display_name ? `${other.display_name} · ` : "",
         el("span", { class: online ? "dot online" : "dot", "aria-hidden": "true" }), status);
     } else {
       this.subtitle.replaceChildren(el("span", { class: "summary" }, memberSummary(this.shown)));
