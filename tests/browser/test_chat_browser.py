@@ -245,8 +245,11 @@ def test_group_members_are_removed_added_promoted_and_leave_live(
     members = members_list(ana)
     expect(members.get_by_role("listitem")).to_have_count(3)
 
-    # Removing cara closes the conversation for her, live.
+    # Removing cara (once confirmed) closes the conversation for her, live.
     dialog.get_by_role("button", name="Remove cara").click()
+    ana.get_by_role("dialog", name="Remove cara from Book club?").get_by_role(
+        "button", name="Remove"
+    ).click()
     expect(members.get_by_role("listitem")).to_have_count(2)
     expect(members).not_to_contain_text("cara")
     expect(cara.get_by_text("You are no longer a member of this conversation.")).to_be_visible()
@@ -267,6 +270,8 @@ def test_group_members_are_removed_added_promoted_and_leave_live(
     # Bob becomes an admin: he may now rename the group and manage cara, not the owner.
     expect(bob.get_by_role("button", name="Group settings")).to_be_visible()
     ana.get_by_label("Role of bob").select_option("admin")
+    dialog.get_by_role("button", name="Apply role for bob").click()
+    expect(dialog.get_by_role("status")).to_have_text("bob is now an admin.")
     expect(ana.get_by_label("Role of bob")).to_have_value("admin")
     bob.get_by_role("button", name="Group settings").click()
     bob_dialog = settings_dialog(bob)
@@ -278,6 +283,9 @@ def test_group_members_are_removed_added_promoted_and_leave_live(
     expect(bob_dialog.get_by_label("Role of ana")).to_have_count(0)
 
     bob_dialog.get_by_role("button", name="Leave group").click()
+    bob.get_by_role("dialog", name="Leave Book club?").get_by_role(
+        "button", name="Leave group"
+    ).click()
     expect(bob).to_have_url(f"{live_server}/dashboard")
     expect(bob.get_by_role("heading", name="Hello, bob")).to_be_visible()
     expect(entry(bob, "Book club")).to_have_count(0)
@@ -296,6 +304,9 @@ def test_a_member_added_back_can_write_again_on_the_open_page(sign_in: SignIn) -
     ana.get_by_role("button", name="Group settings").click()
     dialog = settings_dialog(ana)
     dialog.get_by_role("button", name="Remove cara").click()
+    ana.get_by_role("dialog", name="Remove cara from Choir?").get_by_role(
+        "button", name="Remove"
+    ).click()
     notice = cara.get_by_text("You are no longer a member of this conversation.")
     expect(notice).to_be_visible()
     expect(composer(cara)).to_be_hidden()

@@ -14,10 +14,11 @@ import { showStatus } from "./views/banner.js";
 import { confirmDelete, showRevisions, wireDialogs } from "./views/dialogs.js";
 import { Header } from "./views/header.js";
 import { MessageList } from "./views/messages.js";
-import { GroupSettings } from "./views/settings.js";
+import { GroupSettings, showCarriedNotice } from "./views/settings.js";
 import { ConversationList } from "./views/sidebar.js";
 import { Switcher } from "./views/switcher.js";
 import { TypingLine } from "./views/typing.js";
+import { NewBelow, UnreadTitle } from "./views/unread.js";
 
 const settings = JSON.parse(document.getElementById("chat-app").dataset.settings);
 const { me } = settings;
@@ -36,6 +37,7 @@ dispatcher.stores.push(conversations, presence);
 dispatcher.views.push(
   new ConversationList({ conversations, presence, me, openId, conversationUrl }));
 wireDialogs();
+showCarriedNotice(); // "You left …", on the dashboard after leaving a group
 wireStarting({ api, me, conversationUrl });
 dispatcher.views.push(new Switcher({ conversations, me, conversationUrl })); // Ctrl+K
 
@@ -65,12 +67,13 @@ function openConversation() {
     api, conversations, me, conversationId: openId, dashboard: settings.dashboard,
   });
   dispatcher.stores.push(store);
-  dispatcher.views.push(header, list, reading, composer,
+  dispatcher.views.push(header, list, reading, new NewBelow({ me, view: list }), composer,
     new TypingLine({ presence, conversationId: openId }), groupSettings);
   return { store, list, composer };
 }
 
 const chat = openId === null ? null : openConversation();
+dispatcher.views.push(new UnreadTitle({ conversations })); // after the header writes the title
 
 // Without a session this page answers with the login page, which comes back here after.
 function toLogin() {

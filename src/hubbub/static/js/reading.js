@@ -1,5 +1,5 @@
-// Read marks: tells the server how far I have read the open conversation, once the page is
-// visible and its history is scrolled to the end.
+// Read marks: tells the server how far I have read the open conversation, moving the marker
+// only to the last message that has really been on screen while the tab was visible and focused.
 
 import { path } from "./api.js";
 
@@ -17,8 +17,13 @@ export class Reading {
 
   // Whether what arrives in this conversation now is seen at once.
   isReading(conversationId) {
-    return conversationId === this.store.id && this.store.loaded
-      && document.visibilityState === "visible" && this.view.nearBottom();
+    return conversationId === this.store.id && this.store.loaded && this.attending()
+      && this.view.nearBottom();
+  }
+
+  // Someone is looking: the tab is showing and has focus (a background window reads nothing).
+  attending() {
+    return document.visibilityState === "visible" && document.hasFocus();
   }
 
   render(change) {
@@ -28,31 +33,37 @@ export class Reading {
       this.started = true;
       this.sent = this.conversations.get(this.store.id)?.last_read_message_id || 0;
     }
-    // My own messages need no marking; someone else's, seen as they arrive, do.
-    let others = false;
+    // My own messages need no marking: the server moves my marker when I send.
     for (const message of m.fresh || []) {
       if (message.sender.id === this.me.id) this.sent = Math.max(this.sent, message.id);
-      else others = true;
     }
-    if (m.first || others) this.mark();
+    // Drawing may have brought messages into view (the first page, one that just arrived).
+    if (m.first || m.fresh?.length || m.ids?.length) this.mark();
   }
 
   async mark() {
     if (!this.store.loaded || this.conversations.isMember(this.store.id) === false) return;
-    if (document.visibilityState !== "visible" || !this.view.nearBottom()) return;
-    const newest = this.store.newestId();
-    if (newest <= this.sent) return;
-    this.sent = newest;
+    if (!this.attending()) return;
+    const seen = this.view.lastSeenId();
+    if (seen <= this.sent) return;
+    this.sent = seen;
     try {
-      await this.api.post(path`/conversations/${this.store.id}/read`, { message_id: newest });
+      await this.api.post(path`/conversations/${this.store.id}/read`, { message_id: seen });
     } catch {
       this.sent = 0; // try again on the next chance
     }
   }
 
   wire() {
+    // At most one look per frame while scrolling: the geometry is read, not the scroll events.
+    let queued = false;
     this.view.scroller.addEventListener("scroll", () => {
-      if (this.view.nearBottom()) this.mark();
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => {
+        queued = false;
+        this.mark();
+      });
     }, { passive: true });
     document.addEventListener("visibilitychange", () => this.mark());
     window.addEventListener("focus", () => this.mark());

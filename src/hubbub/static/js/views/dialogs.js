@@ -1,4 +1,4 @@
-// The page's small dialogs: closing any of them, the delete confirmation, earlier versions.
+// The page's small dialogs: closing any of them, the one confirmation, earlier versions.
 
 import { describe, path } from "../api.js";
 import { el, fullTime } from "../format.js";
@@ -14,14 +14,31 @@ export function wireDialogs() {
   });
 }
 
-// Resolves to true when the person confirms.
-export function confirmDelete() {
+// The one confirmation for every act that one click should not do: deleting a message,
+// removing someone, leaving a group, making an owner. The heading asks, the text names the
+// consequence, `yes` labels the button that does it (red when `danger`). Resolves to true
+// when the person confirms; Cancel and Escape resolve to false. Focus starts on the button
+// that does it, the consequence named above it; closing puts focus back on what asked.
+export function confirm({ heading, text, yes, danger = true }) {
   const dialog = document.getElementById("confirm-dialog");
+  const yesButton = document.getElementById("confirm-yes");
+  document.getElementById("confirm-heading").textContent = heading;
+  document.getElementById("confirm-text").textContent = text;
+  yesButton.textContent = yes;
+  yesButton.className = danger ? "button danger" : "button";
   return new Promise((resolve) => {
     dialog.returnValue = "";
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
     dialog.showModal();
-    document.getElementById("confirm-yes").focus();
+    yesButton.focus();
+  });
+}
+
+export function confirmDelete() {
+  return confirm({
+    heading: "Delete message?",
+    text: "It will be removed for everyone in this conversation.",
+    yes: "Delete",
   });
 }
 

@@ -10,6 +10,8 @@ import { announce } from "./announce.js";
 
 const NEAR_EDGE_PX = 80;
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
+const UNREAD_MARGIN_PX = 8; // room above the "New messages" divider when a conversation opens
+const SEEN_PX = 32; // how much of a message must show before it counts as seen
 
 export class MessageList {
   // actions: what the buttons in a message do: edit(node), delete(node), revisions(id),
@@ -76,7 +78,8 @@ export class MessageList {
     }
     // Older messages go above: keep the ones the reader was looking at where they were.
     if (m.older) this.scroller.scrollTop += this.scroller.scrollHeight - before;
-    else if (m.first || m.reveal || stick) this.scrollToEnd();
+    else if (m.first) this.openAtUnread();
+    else if (m.reveal || stick) this.scrollToEnd();
     for (const message of m.fresh || []) {
       if (message.sender.id === this.me.id) continue;
       announce(`${message.sender.username}: ${message.body ?? "message deleted"}`);
@@ -346,6 +349,35 @@ export class MessageList {
 
   scrollToEnd() {
     this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  // Reading starts where it stopped: the "New messages" divider just below the top of the
+  // history, or the end when everything is read (or the divider is already in view from there).
+  openAtUnread() {
+    const divider = this.list.querySelector(".unread-divider");
+    if (!divider) {
+      this.scrollToEnd();
+      return;
+    }
+    const offset = divider.getBoundingClientRect().top - this.scroller.getBoundingClientRect().top;
+    this.scroller.scrollTop += offset - UNREAD_MARGIN_PX;
+  }
+
+  // The newest message that is on screen now: its top and a line of it inside the history.
+  lastSeenId() {
+    const view = this.scroller.getBoundingClientRect();
+    const nodes = this.list.querySelectorAll("li.message[data-id]");
+    for (let i = nodes.length - 1; i >= 0; i -= 1) {
+      const box = nodes[i].getBoundingClientRect();
+      if (box.top < view.top) break; // everything above is older, and off screen at the top
+      if (box.top + Math.min(box.height, SEEN_PX) <= view.bottom) return Number(nodes[i].dataset.id);
+    }
+    // A message taller than the history, cut at both ends, is being read too.
+    for (let i = nodes.length - 1; i >= 0; i -= 1) {
+      const box = nodes[i].getBoundingClientRect();
+      if (box.top < view.bottom && box.bottom > view.top) return Number(nodes[i].dataset.id);
+    }
+    return 0;
   }
 
   wire() {
