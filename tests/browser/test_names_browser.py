@@ -65,6 +65,14 @@ def test_a_display_name_set_in_settings_shows_beside_the_username_with_initials(
     expect(mine.locator(".avatar")).to_have_text("B")
     # The DM's header names her too, beside whether she is online.
     expect(bob.locator("#conversation-subtitle")).to_contain_text("Ana Lima · ")
+    # So does a group's member list.
+    with app.app_context():
+        group = conversations.create_group(user_named("bob"), "Names", [user_named("ana").id])
+        group_id = group.id
+    bob.goto(f"{live_server}/c/{group_id}")
+    bob.get_by_role("button", name="Group settings").click()
+    names = bob.get_by_role("dialog", name="Group settings").locator(".member-name")
+    expect(names).to_have_text(["bob (you)", "Ana Lima · ana"])
     ana_tab.assert_clean()
     bob_tab.assert_clean()
 

@@ -20,7 +20,8 @@ export class MessageStore {
     this.id = conversationId;
     this.changed = changed;
     this.items = new Map(); // message id -> message
-    this.pending = new Map(); // client id -> {body, state: "sending" | "failed", created_at}
+    // client id -> {body, state: "sending" | "waiting" | "failed", reason?, created_at}
+    this.pending = new Map();
     this.hasMore = false;
     this.loaded = false;
     this.queued = []; // events that arrived before the first page

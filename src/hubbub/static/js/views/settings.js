@@ -124,7 +124,7 @@ export class GroupSettings {
     const me = member.user.id === this.me.id;
     const roles = me ? [] : permissions.assign[member.role] || [];
     const removable = !me && permissions.remove.includes(member.role);
-    const shape = JSON.stringify([member.user.username, member.role, roles, removable, me]);
+    const shape = JSON.stringify([member.user, member.role, roles, removable, me]);
     const known = this.rows.get(member.user.id);
     if (known?.shape === shape) return known.item;
     const item = this.entry(member, roles, removable, me);
@@ -136,7 +136,9 @@ export class GroupSettings {
   entry(member, roles, removable, me) {
     const { username } = member.user;
     const item = el("li", { class: "member", dataset: { userId: member.user.id, username } },
-      el("span", { class: "member-name" }, me ? `${username} (you)` : username));
+      el("span", { class: "member-name" },
+        member.user.display_name ? `${member.user.display_name} · ` : "",
+        me ? `${username} (you)` : username));
     if (roles.length) {
       const id = `role-${member.user.id}`;
       const choices = roles.includes(member.role) ? roles : [member.role, ...roles];
