@@ -212,3 +212,42 @@ def test_new_messages_below_pill_and_the_count_in_the_title(
     send(app, "carol", "ana", "ping")
     expect(page).to_have_title("(2) bob · Hubbub")
     tab.assert_clean()
+
+
+def test_unread_further_back_than_the_first_view_is_a_jump_away(
+    app: Flask, live_server: str, sign_in: Callable[..., Tab], make_user: Callable[..., User]
+) -> None:
+    """260 unread: more than the first view loads. The page opens at the end, says how many are
+    new, marks nothing read, and one click loads back to the first of them."""
+    make_user("bob")
+    tab = sign_in("ana")
+    page = tab.page
+    with app.app_context():
+        ana, bob = user_named("ana"), user_named("bob")
+        conversation, _ = conversations.open_direct(bob, ana.id)
+        last, _ = messages.send_message(ana, conversation.id, "where we stopped")
+        reads.mark_read(ana, conversation.id, last.id)
+        for i in range(1, 261):
+            messages.send_message(bob, conversation.id, f"backlog {i}")
+        cid = int(conversation.id)
+    page.goto(f"{live_server}/c/{cid}")
+    jump = page.get_by_role("button", name=re.compile(r"^260 new messages"))
+    expect(jump).to_be_visible()
+    expect(jump).to_be_in_viewport()
+    expect(message_item(page, "backlog 260")).to_be_in_viewport(ratio=1)
+    # No divider among the loaded ones: none of them is where reading starts.
+    expect(page.locator(".unread-divider")).to_have_count(0)
+    assert settled_unread(page, live_server, cid) == 260, "opening far away marked messages read"
+
+    jump.click()
+    expect(jump).to_be_hidden()
+    expect(message_item(page, "backlog 1")).to_be_in_viewport()
+    divider = page.locator(".unread-divider")
+    expect(divider).to_have_count(1)
+    expect(message_item(page, "backlog 1").locator(".unread-divider")).to_have_count(1)
+    eventually(
+        lambda: settled_unread(page, live_server, cid),
+        lambda n: 0 < n < 260,
+        "reading from the first unread marks what is seen",
+    )
+    tab.assert_clean()

@@ -43,7 +43,8 @@ export class Reading {
 
   async mark() {
     if (!this.store.loaded || this.conversations.isMember(this.store.id) === false) return;
-    if (!this.attending()) return;
+    // Opened far from where reading stopped, nothing is read until the jump back there.
+    if (!this.attending() || this.store.unreadBeyond) return;
     const seen = this.view.lastSeenId();
     if (seen <= this.sent) return;
     this.sent = seen;

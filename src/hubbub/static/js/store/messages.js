@@ -26,6 +26,10 @@ export class MessageStore {
     this.loaded = false;
     this.queued = []; // events that arrived before the first page
     this.firstUnreadId = null; // where the "New messages" divider goes
+    this.lastRead = 0; // my read marker when the conversation opened
+    // The first unread message is older than the pages the first view loads: the page opens at
+    // the end and offers to jump there (jumpToFirstUnread), and marks nothing read meanwhile.
+    this.unreadBeyond = false;
   }
 
   // ---- reading -----------------------------------------------------------------------------
@@ -81,22 +85,56 @@ export class MessageStore {
       messages = messages.concat(older.messages);
       this.hasMore = older.has_more;
     }
-    const unread = messages.filter((m) => m.id > lastRead && m.sender.id !== this.me.id);
-    this.firstUnreadId = unread.length ? unread[unread.length - 1].id : null;
+    this.lastRead = lastRead;
+    const oldest = messages[messages.length - 1];
+    this.unreadBeyond = this.hasMore && Boolean(oldest) && oldest.id > lastRead;
     for (const message of messages) this.items.set(message.id, message);
+    this.placeDivider();
     this.loaded = true;
     this.changed({ messages: { all: true, first: true } });
     for (const event of this.queued.splice(0)) this.apply(event);
   }
 
-  async loadOlder() {
+  // The divider goes on the oldest unread message from someone else, once it is loaded.
+  placeDivider() {
+    if (this.unreadBeyond) {
+      this.firstUnreadId = null;
+      return;
+    }
+    let first = null;
+    for (const message of this.items.values()) {
+      if (message.id > this.lastRead && message.sender.id !== this.me.id
+        && (first === null || message.id < first)) first = message.id;
+    }
+    this.firstUnreadId = first;
+  }
+
+  async fetchOlder() {
     const oldest = Math.min(...this.items.keys());
     const page = await this.api.get(
       path`/conversations/${this.id}/messages?before=${oldest}&limit=${PAGE}`);
     this.hasMore = page.has_more;
     const added = page.messages.filter((m) => !this.items.has(m.id));
     for (const message of added) this.items.set(message.id, message);
-    this.changed({ messages: { older: true, ids: added.map((m) => m.id) } });
+    const reached = !this.hasMore || Math.min(...this.items.keys()) <= this.lastRead;
+    const placed = this.unreadBeyond && reached;
+    if (placed) {
+      this.unreadBeyond = false; // back far enough: the divider has its place now
+      this.placeDivider();
+    }
+    return { added, placed };
+  }
+
+  async loadOlder() {
+    const { added, placed } = await this.fetchOlder();
+    // A divider placed above what is drawn needs the whole list decorated again.
+    this.changed({ messages: { older: true, all: placed, ids: added.map((m) => m.id) } });
+  }
+
+  // Loads older pages until the first unread message is in, then shows it.
+  async jumpToFirstUnread() {
+    while (this.unreadBeyond) await this.fetchOlder();
+    this.changed({ messages: { all: true, jumped: true } });
   }
 
   // Messages written while I could not see them (removed, then added back).

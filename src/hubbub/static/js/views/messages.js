@@ -4,7 +4,7 @@
 import { ApiError, describe } from "../api.js";
 import { touches } from "../dispatch.js";
 import {
-  avatar, clock, conversationName, dayKey, dayLabel, el, fullTime,
+  avatar, clock, conversationName, dayKey, dayLabel, el, fullTime, plural,
 } from "../format.js";
 import { announce } from "./announce.js";
 
@@ -32,6 +32,7 @@ export class MessageList {
     this.olderButton = document.getElementById("load-older");
     this.loadingNote = document.getElementById("history-loading");
     this.startNote = document.getElementById("history-start");
+    this.jumpBar = document.getElementById("jump-unread");
     this.wire();
   }
 
@@ -76,9 +77,10 @@ export class MessageList {
       for (const id of m.ids || []) this.place(this.store.get(id));
       this.decorate();
     }
+    this.drawJump();
     // Older messages go above: keep the ones the reader was looking at where they were.
     if (m.older) this.scroller.scrollTop += this.scroller.scrollHeight - before;
-    else if (m.first) this.openAtUnread();
+    else if (m.first || m.jumped) this.openAtUnread();
     else if (m.reveal || stick) this.scrollToEnd();
     for (const message of m.fresh || []) {
       if (message.sender.id === this.me.id) continue;
@@ -363,6 +365,27 @@ export class MessageList {
     this.scroller.scrollTop += offset - UNREAD_MARGIN_PX;
   }
 
+  // "70 new messages — Jump" while the first unread message is older than what is loaded.
+  drawJump() {
+    const beyond = this.store.loaded && this.store.unreadBeyond;
+    this.jumpBar.hidden = !beyond;
+    if (!beyond) return;
+    const count = this.conversations.get(this.id)?.unread_count || 0;
+    const text = `${plural(count, "new message", "new messages")} — Jump to the first`;
+    if (this.jumpBar.textContent !== text) this.jumpBar.textContent = text;
+  }
+
+  async jump() {
+    this.jumpBar.disabled = true;
+    try {
+      await this.store.jumpToFirstUnread();
+    } catch {
+      // The bar stays and can be tried again.
+    } finally {
+      this.jumpBar.disabled = false;
+    }
+  }
+
   // The newest message that is on screen now: its top and a line of it inside the history.
   lastSeenId() {
     const view = this.scroller.getBoundingClientRect();
@@ -404,6 +427,7 @@ export class MessageList {
       if (node && node.tabIndex !== 0) this.activate(node);
     });
     this.olderButton.addEventListener("click", () => this.loadOlder());
+    this.jumpBar.addEventListener("click", () => this.jump());
     this.scroller.addEventListener("scroll", () => {
       if (this.scroller.scrollTop < NEAR_EDGE_PX) this.loadOlder();
     }, { passive: true });
