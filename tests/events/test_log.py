@@ -264,7 +264,7 @@ def test_sending_appends_message_created_with_the_message_as_the_api_shows_it(
     assert (shown["id"], shown["body"], shown["sender"]) == (
         message_id,
         "hello there",
-        {"id": ben.id, "username": "ben"},
+        {"id": ben.id, "username": "ben", "display_name": None},
     )
     assert (shown["edited_at"], shown["deleted_at"], shown["client_id"]) == (None, None, None)
 
