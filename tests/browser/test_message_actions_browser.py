@@ -8,12 +8,13 @@ from collections.abc import Callable
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from hubbub.models import Message, User, db
-from hubbub.services import conversations, messages
 from tests.browser.conftest import DESKTOP, PHONE, Tab
+from tests.browser.test_history_browser import message_item as item
+from tests.browser.test_history_browser import seed_direct
 
 pytestmark = pytest.mark.browser
 
@@ -26,20 +27,6 @@ FOCUSED_STOP = """() => {
   const text = e.closest("li")?.innerText.split("\\n").find((t) => t.startsWith("line"));
   return `${e.dataset.action || e.tagName}:${text || ""}`;
 }"""
-
-
-def user_named(name: str) -> User:
-    found = db.session.scalar(select(User).where(User.username == name))
-    assert found is not None, name
-    return found
-
-
-def seed_direct(app: Flask, lines: list[tuple[str, str]]) -> int:
-    with app.app_context():
-        conversation, _ = conversations.open_direct(user_named("ana"), user_named("bob").id)
-        for sender, body in lines:
-            messages.send_message(user_named(sender), conversation.id, body)
-        return int(conversation.id)
 
 
 def live_messages(app: Flask) -> int:
@@ -58,12 +45,6 @@ def boxes(page: Page) -> list[dict[str, float]]:
             "items => items.map(i => { const r = i.getBoundingClientRect();"
             " return {x: r.x, y: r.y, w: r.width, h: r.height}; })",
         )
-    )
-
-
-def item(page: Page, body: str) -> Locator:
-    return page.locator("li.message").filter(
-        has=page.locator(".body").get_by_text(body, exact=True)
     )
 
 
@@ -94,7 +75,7 @@ def test_on_a_phone_a_tap_moves_nothing_and_delete_waits_behind_a_menu(
     tab = sign_in("ana", viewport=PHONE, color_scheme="dark", touch=True)
     page = tab.page
     lines = [("bob", "Are we on for Friday?"), ("ana", "Yes, at noon"), ("ana", "Bring the plans")]
-    dm = seed_direct(app, lines)
+    dm = seed_direct(app, "ana", "bob", lines)
     page.goto(f"{live_server}/c/{dm}")
     mine = item(page, "Yes, at noon")
     expect(mine).to_be_visible()
@@ -157,7 +138,7 @@ def test_the_history_is_one_tab_stop_and_arrows_move_between_messages(
     tab = sign_in("ana", viewport=DESKTOP)
     page = tab.page
     lines = [("ana" if n % 2 else "bob", f"line {n}") for n in range(1, 42)]
-    dm = seed_direct(app, lines)
+    dm = seed_direct(app, "ana", "bob", lines)
     page.goto(f"{live_server}/c/{dm}")
     expect(page.locator("li.message")).to_have_count(41)
     composer = page.get_by_role("textbox", name="Message", exact=True)
@@ -203,7 +184,7 @@ def test_on_a_touch_screen_enter_makes_a_new_line_and_send_sends(
     make_user("bob")
     tab = sign_in("ana", viewport=PHONE, color_scheme="dark", touch=True)
     page = tab.page
-    dm = seed_direct(app, [])
+    dm = seed_direct(app, "ana", "bob", [])
     page.goto(f"{live_server}/c/{dm}")
     box = page.get_by_role("textbox", name="Message", exact=True)
     box.tap()

@@ -8,34 +8,16 @@ from collections.abc import Callable
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Locator, Page, Route, expect
+from playwright.sync_api import Route, expect
 from sqlalchemy import select
 
 from hubbub.models import Message, User, db
 from hubbub.services import conversations, messages
 from tests.browser.conftest import Tab
+from tests.browser.test_history_browser import message_item as item
+from tests.browser.test_history_browser import seed_direct, user_named
 
 pytestmark = pytest.mark.browser
-
-
-def user_named(name: str) -> User:
-    found = db.session.scalar(select(User).where(User.username == name))
-    assert found is not None, name
-    return found
-
-
-def seed_direct(app: Flask, first: str, second: str, lines: list[tuple[str, str]]) -> int:
-    with app.app_context():
-        conversation, _ = conversations.open_direct(user_named(first), user_named(second).id)
-        for sender, body in lines:
-            messages.send_message(user_named(sender), conversation.id, body)
-        return int(conversation.id)
-
-
-def item(page: Page, body: str) -> Locator:
-    return page.locator("li.message").filter(
-        has=page.locator(".body").get_by_text(body, exact=True)
-    )
 
 
 def test_a_display_name_set_in_settings_shows_beside_the_username_with_initials(

@@ -264,9 +264,10 @@ export class MessageList {
     const conversation = this.conversations.get(this.id);
     this.startNote.hidden = !loaded || hasMore || !conversation;
     if (this.startNote.hidden) return;
+    const name = conversationName(conversation, this.me);
     const begins = conversation.kind === "group"
-      ? `This is the start of ${conversationName(conversation, this.me)}.`
-      : `This is the start of your conversation with ${conversationName(conversation, this.me)}.`;
+      ? `This is the start of ${name}.`
+      : `This is the start of your conversation with ${name}.`;
     const empty = this.list.children.length === 0;
     const text = empty ? `${begins} Say hello!` : begins;
     if (this.startNote.textContent !== text) this.startNote.textContent = text;
