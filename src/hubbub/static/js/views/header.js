@@ -13,6 +13,7 @@ export class Header {
     this.me = me;
     this.id = conversationId;
     this.shown = null; // the last details drawn, kept once I am no longer in it
+    this.drawnSubtitle = null; // what the subtitle says now, so that it is redrawn only on change
     this.title = document.getElementById("conversation-title");
     this.subtitle = document.getElementById("conversation-subtitle");
     this.settingsButton = document.getElementById("settings-button");
@@ -39,10 +40,16 @@ export class Header {
     this.renderSubtitle();
   }
 
+  // Redrawn only when what it says changes: every presence or typing event renders the header,
+  // and a subtitle made again each time would swap its dot under whoever is looking at it.
   renderSubtitle() {
     const other = otherMember(this.shown, this.me);
+    const online = Boolean(other && this.presence.isOnline(other.id));
+    const drawn = JSON.stringify(other
+      ? [other.display_name, online, this.presence.known] : memberSummary(this.shown));
+    if (drawn === this.drawnSubtitle) return;
+    this.drawnSubtitle = drawn;
     if (other) {
-      const online = this.presence.isOnline(other.id);
       // Disconnected (or not yet connected), nobody can say: not "Offline" on old news.
       const status = !this.presence.known ? "Status unknown" : online ? "Online" : "Offline";
       this.subtitle.replaceChildren(
@@ -55,6 +62,7 @@ export class Header {
 
   // The history could not be loaded: say so where the name would be.
   failed(text) {
+    this.drawnSubtitle = null;
     this.title.textContent = "This conversation could not be loaded";
     this.subtitle.textContent = text;
   }
