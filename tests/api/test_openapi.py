@@ -318,6 +318,8 @@ def scenario(call: Recorder) -> None:
     member = f"/conversations/{group_id}/members/{users['cyd']}"
     call("PATCH", member, 200, ana, json={"role": "admin"})
     call("DELETE", member, 204, ana)
+    call("GET", f"/conversations/{group_id}/activity", 200, ana)
+    call("GET", f"/conversations/{group_id}/activity?limit=0", 422, ana)
     call("PATCH", f"/conversations/{dm_id}", 422, ana, json={"title": "A DM has none"})
 
     messages = f"/conversations/{dm_id}/messages"

@@ -10,8 +10,8 @@ from pydantic import BeforeValidator, Field, RootModel
 from hubbub.api import bp
 from hubbub.api.caller import caller
 from hubbub.api.docs import endpoint
-from hubbub.api.validation import Body, stated, trimmed
-from hubbub.services import conversations, members, reads
+from hubbub.api.validation import Body, Cursor, Query, stated, trimmed
+from hubbub.services import activity, conversations, members, reads
 from hubbub.wire import schemas
 from hubbub.wire import serialize as out
 
@@ -80,6 +80,19 @@ class ReadUpTo(Body):
     )
 
 
+class ActivityQuery(Query):
+    """Which part of the history to fetch the activity of, by the messages it follows."""
+
+    from_message: Cursor = Field(
+        0, description="Entries placed after this message or a later one (0: from the start)."
+    )
+    before_message: Cursor | None = Field(
+        None, description="Entries placed after messages older than this one only."
+    )
+    before: Cursor | None = Field(None, description="The next page: entries older than this id.")
+    limit: Annotated[int, Field(ge=1, le=activity.PAGE_MAX)] = 50
+
+
 def _conversation(summary: conversations.Summary) -> dict[str, object]:
     return out.dump(schemas.ConversationEnvelope(conversation=out.conversation(summary)))
 
@@ -123,6 +136,24 @@ def rename_conversation(conversation_id: int, body: Rename) -> ResponseReturnVal
     user = caller()
     conversations.rename_group(user, conversation_id, body.title)
     return _conversation(conversations.get_conversation(user, conversation_id))
+
+
+@bp.get("/conversations/<int:conversation_id>/activity")
+@endpoint(tags=["conversations"], query=ActivityQuery, ok={200: schemas.ActivityPage})
+def list_activity(conversation_id: int, params: ActivityQuery) -> ResponseReturnValue:
+    """Renames, joins, removals and leaves, newest first, each with the message it follows so
+    that a client can draw it in its place in the history."""
+    entries, has_more = conversations.list_activity(
+        caller(),
+        conversation_id,
+        from_message=params.from_message,
+        before_message=params.before_message,
+        before=params.before,
+        limit=params.limit,
+    )
+    return out.dump(
+        schemas.ActivityPage(activity=[out.activity(e) for e in entries], has_more=has_more)
+    )
 
 
 @bp.post("/conversations/<int:conversation_id>/members")

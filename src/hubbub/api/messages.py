@@ -10,13 +10,11 @@ from pydantic import Field
 from hubbub.api import bp
 from hubbub.api.caller import caller
 from hubbub.api.docs import endpoint
-from hubbub.api.validation import Body, Query, stated, trimmed
+from hubbub.api.validation import Body, Cursor, Query, stated, trimmed
 from hubbub.models import Message
 from hubbub.services import messages
 from hubbub.wire import schemas
 from hubbub.wire import serialize as out
-
-Cursor = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class HistoryPage(Query):

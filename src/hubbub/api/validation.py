@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from flask import request
-from pydantic import BaseModel, ConfigDict, RootModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 from pydantic.json_schema import WithJsonSchema
 
 from hubbub.services.errors import Invalid, ServiceError
@@ -16,6 +16,8 @@ from hubbub.services.text import ALLOWED_CONTROLS, JOINERS, refused_in_name
 
 M = TypeVar("M", bound=BaseModel)
 Q = TypeVar("Q", bound="Query")
+# A position in a paged list (an id to page from), in the database's integer range.
+Cursor = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class Malformed(ServiceError):

@@ -1,5 +1,6 @@
 """The tables, as typed SQLAlchemy models."""
 
+from hubbub.models.activity import Activity
 from hubbub.models.base import Base, db, utcnow
 from hubbub.models.conversation import Conversation, Membership
 from hubbub.models.event import Event, EventCounter, MemberSpan
@@ -9,6 +10,7 @@ from hubbub.models.token import ApiToken
 from hubbub.models.user import User
 
 __all__ = [
+    "Activity",
     "ApiToken",
     "Base",
     "Conversation",

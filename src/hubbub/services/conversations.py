@@ -10,8 +10,10 @@ from sqlalchemy.orm import selectinload
 
 from hubbub.events.log import record
 from hubbub.events.types import ConversationCreated, ConversationUpdated
-from hubbub.models import Conversation, Membership, Message, User, db, utcnow
+from hubbub.models import Activity, Conversation, Membership, Message, User, db, utcnow
+from hubbub.models.activity import RENAMED
 from hubbub.models.conversation import DIRECT, GROUP, MEMBER, OWNER
+from hubbub.services import activity
 from hubbub.services.errors import Forbidden, Invalid, NotFound
 from hubbub.services.roles import Permissions, permissions
 from hubbub.services.text import clean_line
@@ -132,15 +134,41 @@ def _record_created(conversation: Conversation) -> None:
 
 
 def rename_group(user: User, conversation_id: int, title: str) -> Conversation:
-    """Give a group a new title; its owners and admins may. Emits conversation.updated."""
-    conversation, membership = access_conversation(user, conversation_id)
+    """Give a group a new title; its owners and admins may. Notes the rename in the group's
+    activity (unless the title is the same) and emits conversation.updated."""
+    conversation, membership = access_conversation(user, conversation_id, lock=True)
     require_manager(conversation, membership)
-    conversation.title = clean_line(title, "title", TITLE_MAX)
+    title = clean_line(title, "title", TITLE_MAX)
+    if title != conversation.title:
+        activity.note(conversation, RENAMED, user.id, title=title, old_title=conversation.title)
+    conversation.title = title
     record(
         ConversationUpdated(conversation=serialize.conversation_info(conversation)), conversation.id
     )
     db.session.commit()
     return conversation
+
+
+def list_activity(
+    user: User,
+    conversation_id: int,
+    *,
+    from_message: int = 0,
+    before_message: int | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> tuple[list[Activity], bool]:
+    """A page of a conversation's activity for one of its members (see activity.page)."""
+    conversation, _ = access_conversation(user, conversation_id)
+    if not 1 <= limit <= activity.PAGE_MAX:
+        raise Invalid("Bad page size.", fields={"limit": f"Use 1 to {activity.PAGE_MAX}."})
+    return activity.page(
+        conversation.id,
+        from_message=from_message,
+        before_message=before_message,
+        before=before,
+        limit=limit,
+    )
 
 
 def get_conversation(user: User, conversation_id: int) -> Summary:

@@ -9,7 +9,9 @@ from sqlalchemy import select
 from hubbub.events.log import record
 from hubbub.events.types import MemberAdded, MemberRemoved, MemberUpdated
 from hubbub.models import Conversation, Membership, User, db, utcnow
+from hubbub.models.activity import ADDED, LEFT, REMOVED
 from hubbub.models.conversation import ADMIN, GROUP, MEMBER, OWNER, ROLES
+from hubbub.services import activity
 from hubbub.services.conversations import access_conversation, active_users, require_manager
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
 from hubbub.services.roles import permissions
@@ -33,9 +35,9 @@ def add_member(user: User, conversation_id: int, user_id: int) -> Membership:
     """Add someone to a group as a member; its owners and admins may.
 
     Someone who left or was removed before comes back with a fresh join time. Emits
-    member.added.
+    member.added, and notes the join in the group's activity.
     """
-    conversation, mine = access_conversation(user, conversation_id)
+    conversation, mine = access_conversation(user, conversation_id, lock=True)
     require_manager(conversation, mine)
     newcomer = active_users([user_id], "user_id")[0]
     membership = _membership(conversation.id, newcomer.id)
@@ -49,6 +51,7 @@ def add_member(user: User, conversation_id: int, user_id: int) -> Membership:
     membership.role = MEMBER
     membership.joined_at = utcnow()
     membership.left_at = None
+    activity.note(conversation, ADDED, user.id, subject_id=newcomer.id)
     db.session.flush()
     db.session.refresh(conversation)
     record(
@@ -68,9 +71,9 @@ def remove_member(user: User, conversation_id: int, user_id: int) -> None:
 
     Owners remove anyone; admins remove members only. Whoever leaves last as owner hands
     ownership to the longest-standing admin, else the longest-standing member. Emits
-    member.removed, then member.updated for the heir.
+    member.removed, then member.updated for the heir; the group's activity notes who went.
     """
-    conversation, mine = access_conversation(user, conversation_id)
+    conversation, mine = access_conversation(user, conversation_id, lock=True)
     if user_id == user.id:
         if conversation.kind != GROUP:
             raise Invalid("You cannot leave a direct conversation.")
@@ -89,6 +92,7 @@ def remove_member(user: User, conversation_id: int, user_id: int) -> None:
 def _record_removed(
     conversation: Conversation, user_id: int, by: int, reason: Literal["removed", "left"]
 ) -> None:
+    activity.note(conversation, LEFT if reason == "left" else REMOVED, by, subject_id=user_id)
     record(MemberRemoved(user_id=user_id, by=by, reason=reason), conversation.id, closes=[user_id])
 
 

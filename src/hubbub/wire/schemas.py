@@ -81,6 +81,30 @@ class MessagePage(Out):
     has_more: bool
 
 
+class ActivityOut(Out):
+    """Something that happened to a conversation besides its messages, in its place among them."""
+
+    id: int
+    conversation_id: int
+    action: Literal["renamed", "added", "removed", "left"]
+    actor: PublicUser = Field(description="Who renamed, added, removed, or left.")
+    subject: PublicUser | None = Field(
+        description="Who was added, removed, or left; null for a rename."
+    )
+    title: str | None = Field(description="A rename's new title; null otherwise.")
+    old_title: str | None = Field(description="A rename's earlier title; null otherwise.")
+    after_message_id: int = Field(
+        description="The conversation's newest message when it happened, which it follows in the "
+        "history; 0 before the first message."
+    )
+    created_at: datetime
+
+
+class ActivityPage(Out):
+    activity: list[ActivityOut]
+    has_more: bool
+
+
 class RevisionOut(Out):
     body: str
     created_at: datetime

@@ -7,7 +7,15 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from hubbub.models import ApiToken, Conversation, Membership, Message, MessageRevision, User
+from hubbub.models import (
+    Activity,
+    ApiToken,
+    Conversation,
+    Membership,
+    Message,
+    MessageRevision,
+    User,
+)
 from hubbub.wire import schemas
 
 
@@ -63,6 +71,20 @@ def message(message: Message) -> schemas.MessageOut:
         edited_at=message.edited_at,
         deleted_at=message.deleted_at,
         client_id=message.client_id,
+    )
+
+
+def activity(entry: Activity) -> schemas.ActivityOut:
+    return schemas.ActivityOut(
+        id=entry.id,
+        conversation_id=entry.conversation_id,
+        action=entry.action,  # type: ignore[arg-type]
+        actor=public_user(entry.actor),
+        subject=public_user(entry.subject) if entry.subject is not None else None,
+        title=entry.title,
+        old_title=entry.old_title,
+        after_message_id=entry.after_message_id,
+        created_at=entry.created_at,
     )
 
 
