@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -66,6 +67,12 @@ def test_every_message_shows_its_time_on_hover_and_focus(
     tab = sign_in("ana")
     page = tab.page
     dm = seed_direct(app, "bob", "ana", [("bob", "first"), ("bob", "second"), ("bob", "third")])
+    # The widest times of a 12-hour clock ("10:58 AM"): the gutter must hold them too.
+    with app.app_context():
+        noon = datetime.now(UTC).replace(hour=10, minute=58, second=0, microsecond=0)
+        for n, sent in enumerate(db.session.scalars(select(Message).order_by(Message.id))):
+            sent.created_at = noon + timedelta(seconds=20 * n)
+        db.session.commit()
     page.goto(f"{live_server}/c/{dm}")
     follow_on = item(page, "second")
     expect(follow_on).to_have_class(re.compile(r"\bcontinued\b"))

@@ -31,6 +31,13 @@ export function clock(iso) {
   return timeFormat.format(new Date(iso));
 }
 
+// The clock face without its day period ("10:52" of "10:52 AM"), for the narrow gutter beside
+// a follow-on message, as Slack's shows; the same as clock() where there is no day period.
+export function shortClock(iso) {
+  return timeFormat.formatToParts(new Date(iso))
+    .filter((part) => part.type !== "dayPeriod").map((part) => part.value).join("").trim();
+}
+
 export function fullTime(iso) {
   return fullFormat.format(new Date(iso));
 }
@@ -55,10 +62,29 @@ export function otherMember(conversation, me) {
   return other ? other.user : null;
 }
 
+// What a person is called on the page: their display name, else their username.
+export function nameOf(user) {
+  return user.display_name || user.username;
+}
+
+// One line of a group's activity: "ana added cara", "You renamed the group from “A” to “B”".
+export function activityText(entry, me) {
+  const who = (user) => (user.id === me.id ? "you" : nameOf(user));
+  const actor = entry.actor.id === me.id ? "You" : nameOf(entry.actor);
+  if (entry.action === "renamed") {
+    return entry.old_title
+      ? `${actor} renamed the group from “${entry.old_title}” to “${entry.title}”`
+      : `${actor} named the group “${entry.title}”`;
+  }
+  if (entry.action === "added") return `${actor} added ${who(entry.subject)}`;
+  if (entry.action === "removed") return `${actor} removed ${who(entry.subject)}`;
+  return `${actor} left`;
+}
+
 // Up to two letters for an initials avatar: of the display name's first two words, else of
 // the username's parts ("ana.lima" -> "AL"). Letters, not code units: "Élodie" -> "É".
 export function initials(user) {
-  const words = (user.display_name || user.username).split(/[\s._-]+/u).filter(Boolean);
+  const words = nameOf(user).split(/[\s._-]+/u).filter(Boolean);
   const letters = words.slice(0, 2).map((word) => Array.from(word)[0]);
   return letters.join("").toLocaleUpperCase() || "?";
 }

@@ -1,12 +1,18 @@
 // One conversation's messages and my sends still on their way, kept up to date by events.
 // A send is pending under a fresh client_id until the answer or the stream's message.created
 // with that client_id, whichever comes first, replaces it.
+// Beside the messages, the group's activity (renames, joins, removals, leaves) of the part of
+// the history that is loaded: each entry follows the message it names in after_message_id.
 
 import { path } from "../api.js";
 
 const PAGE = 50;
 const UNREAD_PAGES = 4; // how far back the first view looks for the first unread message
 const CATCH_UP_PAGE = 100;
+const ACTIVITY_PAGE = 100;
+const ACTIVITY_PAGES = 10; // at most this many pages of activity for one stretch of history
+// Events after which the group's activity has a new entry.
+const ACTIVITY_EVENTS = new Set(["conversation.updated", "member.added", "member.removed"]);
 
 function newClientId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -20,6 +26,7 @@ export class MessageStore {
     this.id = conversationId;
     this.changed = changed;
     this.items = new Map(); // message id -> message
+    this.notes = new Map(); // activity entry id -> entry
     // client id -> {body, state: "sending" | "waiting" | "failed", reason?, created_at}
     this.pending = new Map();
     this.hasMore = false;
@@ -40,6 +47,16 @@ export class MessageStore {
 
   get(id) {
     return this.items.get(id) || null;
+  }
+
+  // The activity entries, in the order of the history.
+  sortedNotes() {
+    return [...this.notes.values()]
+      .sort((a, b) => a.after_message_id - b.after_message_id || a.id - b.id);
+  }
+
+  oldestId() {
+    return this.items.size ? Math.min(...this.items.keys()) : 0;
   }
 
   newestId() {
@@ -89,6 +106,7 @@ export class MessageStore {
     const oldest = messages[messages.length - 1];
     this.unreadBeyond = this.hasMore && Boolean(oldest) && oldest.id > lastRead;
     for (const message of messages) this.items.set(message.id, message);
+    await this.fetchNotes(this.hasMore ? this.oldestId() : 0, null, ACTIVITY_PAGES);
     this.placeDivider();
     this.loaded = true;
     this.changed({ messages: { all: true, first: true } });
@@ -110,11 +128,14 @@ export class MessageStore {
   }
 
   async fetchOlder() {
-    const oldest = Math.min(...this.items.keys());
+    const oldest = this.oldestId();
     const page = await this.api.get(
       path`/conversations/${this.id}/messages?before=${oldest}&limit=${PAGE}`);
-    this.hasMore = page.has_more;
+    const hasMore = page.has_more;
     const added = page.messages.filter((m) => !this.items.has(m.id));
+    const from = hasMore ? Math.min(oldest, ...added.map((m) => m.id)) : 0;
+    await this.fetchNotes(from, oldest, ACTIVITY_PAGES);
+    this.hasMore = hasMore;
     for (const message of added) this.items.set(message.id, message);
     const reached = !this.hasMore || Math.min(...this.items.keys()) <= this.lastRead;
     const placed = this.unreadBeyond && reached;
@@ -137,6 +158,32 @@ export class MessageStore {
     this.changed({ messages: { all: true, jumped: true } });
   }
 
+  // The activity placed after the messages from `from` up to `before` (null: the end), newest
+  // first, page by page; returns the entries that were not known yet.
+  async fetchNotes(from, before, pages) {
+    const found = [];
+    let query = path`from_message=${from}&limit=${ACTIVITY_PAGE}`;
+    if (before !== null) query += path`&before_message=${before}`;
+    let next = null;
+    for (let page = 0; page < pages; page += 1) {
+      const answer = await this.api.get(path`/conversations/${this.id}/activity?` + query
+        + (next === null ? "" : path`&before=${next}`));
+      for (const entry of answer.activity) {
+        if (!this.notes.has(entry.id)) found.push(entry);
+        this.notes.set(entry.id, entry);
+      }
+      if (!answer.has_more || answer.activity.length === 0) break;
+      next = answer.activity[answer.activity.length - 1].id;
+    }
+    return found;
+  }
+
+  // The group changed (renamed, someone came or went): its newest activity, said as fresh.
+  async refreshNotes() {
+    const fresh = await this.fetchNotes(this.hasMore ? this.oldestId() : 0, null, 1);
+    if (fresh.length) this.changed({ messages: { notes: fresh } });
+  }
+
   // Messages written while I could not see them (removed, then added back).
   async catchUp() {
     for (;;) {
@@ -152,8 +199,16 @@ export class MessageStore {
   apply(event) {
     if (event.conversation_id !== this.id) return;
     const data = event.data;
-    if (event.type === "member.added" && data.member.user.id === this.me.id) {
-      if (this.loaded) this.catchUp().catch(() => {});
+    if (ACTIVITY_EVENTS.has(event.type)) {
+      if (!this.loaded) {
+        this.queued.push(event);
+        return;
+      }
+      // Removed myself: there is nothing more of it to see.
+      if (event.type === "member.removed" && data.user_id === this.me.id) return;
+      const back = event.type === "member.added" && data.member.user.id === this.me.id;
+      (back ? this.catchUp() : Promise.resolve())
+        .then(() => this.refreshNotes()).catch(() => {});
       return;
     }
     if (!event.type.startsWith("message.")) return;

@@ -1,10 +1,12 @@
 // The open conversation's history as the message store has it: messages and my pending sends,
-// day dividers, the "New messages" divider, grouping by sender, scrolling and older pages.
+// the group's activity between them, day dividers, the "New messages" divider, grouping by
+// sender, scrolling and older pages.
 
 import { ApiError, describe } from "../api.js";
 import { touches } from "../dispatch.js";
 import {
-  avatar, clock, conversationName, dayKey, dayLabel, el, fullTime, plural,
+  activityText, avatar, clock, conversationName, dayKey, dayLabel, el, fullTime, nameOf, plural,
+  shortClock,
 } from "../format.js";
 import { announce } from "./announce.js";
 
@@ -84,7 +86,10 @@ export class MessageList {
     else if (m.reveal || stick) this.scrollToEnd();
     for (const message of m.fresh || []) {
       if (message.sender.id === this.me.id) continue;
-      announce(`${message.sender.username}: ${message.body ?? "message deleted"}`);
+      announce(`${nameOf(message.sender)}: ${message.body ?? "message deleted"}`);
+    }
+    for (const entry of m.notes || []) {
+      if (entry.actor.id !== this.me.id) announce(activityText(entry, this.me));
     }
   }
 
@@ -112,12 +117,13 @@ export class MessageList {
     const { sender } = message;
     node.append(el("div", { class: "meta" },
       avatar(sender),
-      el("span", { class: "sender" }, sender.display_name || sender.username),
+      el("span", { class: "sender" }, nameOf(sender)),
       sender.display_name ? [" ", el("span", { class: "username" }, sender.username)] : null,
       mine ? [" ", el("span", { class: "you" }, "(you)")] : null,
       " ",
       el("time", { datetime: message.created_at, title: fullTime(message.created_at) },
-        clock(message.created_at))));
+        el("span", { class: "clock" }, clock(message.created_at)),
+        el("span", { class: "short-clock" }, shortClock(message.created_at)))));
     // The body and its "(edited)" mark share a line: the mark follows the text.
     const content = el("div", { class: "content" });
     if (deleted) {
@@ -166,6 +172,28 @@ export class MessageList {
     return node;
   }
 
+  // One line of the group's activity, between the messages it came between.
+  renderNote(entry) {
+    return el("li", { class: "activity", dataset: { noteId: entry.id } },
+      el("span", { class: "activity-text" }, activityText(entry, this.me)),
+      " ",
+      el("time", { datetime: entry.created_at, title: fullTime(entry.created_at) },
+        clock(entry.created_at)));
+  }
+
+  // The activity goes after the newest message it follows; what came before the first loaded
+  // message waits until the start of the history is loaded (the store fetches only that).
+  placeNotes() {
+    for (const old of this.list.querySelectorAll(":scope > li.activity")) old.remove();
+    const nodes = [...this.list.children];
+    let at = 0;
+    for (const entry of this.store.sortedNotes()) {
+      while (at < nodes.length && nodes[at].dataset.id
+        && Number(nodes[at].dataset.id) <= entry.after_message_id) at += 1;
+      this.list.insertBefore(this.renderNote(entry), nodes[at] || null);
+    }
+  }
+
   // Draws every message again, in id order, pending ones last; then days and grouping.
   // A message being edited keeps its editor (the history may finish loading after the
   // person has already pressed Up), and whatever had focus gets it back.
@@ -200,7 +228,7 @@ export class MessageList {
       return;
     }
     let before = null;
-    for (const child of this.list.children) {
+    for (const child of this.list.querySelectorAll(":scope > li.message")) {
       if (!child.dataset.id || Number(child.dataset.id) > message.id) {
         before = child;
         break;
@@ -225,17 +253,31 @@ export class MessageList {
     return this.list.querySelector(`li[data-id="${id}"]`);
   }
 
-  // Day separators, the unread divider and grouping of consecutive messages by one sender.
+  // The activity in its places, day separators, the unread divider and grouping of
+  // consecutive messages by one sender (a line of activity between them starts a new group).
   decorate() {
+    this.placeNotes();
     let previous = null;
+    let lastDay = null;
     for (const node of this.list.children) {
       node.querySelector(":scope > .day-divider")?.remove();
       node.querySelector(":scope > .unread-divider")?.remove();
+      if (node.classList.contains("activity")) {
+        const entry = this.store.notes.get(Number(node.dataset.noteId));
+        if (lastDay !== dayKey(entry.created_at)) {
+          node.prepend(el("div", { class: "day-divider", role: "separator" },
+            el("span", {}, dayLabel(entry.created_at))));
+        }
+        lastDay = dayKey(entry.created_at);
+        previous = null;
+        continue;
+      }
       const message = node.dataset.id
         ? this.store.get(Number(node.dataset.id))
         : this.store.pendingMessage(node.dataset.clientId);
       if (!message) continue;
-      const newDay = !previous || dayKey(previous.created_at) !== dayKey(message.created_at);
+      const newDay = lastDay !== dayKey(message.created_at);
+      lastDay = dayKey(message.created_at);
       const unreadHere = message.id !== null && message.id === this.store.firstUnreadId;
       if (unreadHere) {
         node.prepend(el("div", { class: "unread-divider", role: "separator" },
@@ -268,7 +310,7 @@ export class MessageList {
     const begins = conversation.kind === "group"
       ? `This is the start of ${name}.`
       : `This is the start of your conversation with ${name}.`;
-    const empty = this.list.children.length === 0;
+    const empty = !this.list.querySelector(":scope > li.message");
     const text = empty ? `${begins} Say hello!` : begins;
     if (this.startNote.textContent !== text) this.startNote.textContent = text;
   }
@@ -287,8 +329,12 @@ export class MessageList {
     this.rove();
   }
 
+  messageNodes() {
+    return [...this.list.querySelectorAll(":scope > li.message")];
+  }
+
   rove() {
-    const nodes = [...this.list.children];
+    const nodes = this.messageNodes();
     let active = nodes.find((node) => this.keyOf(node) === this.activeKey);
     if (!active) active = nodes[nodes.length - 1];
     for (const node of nodes) {
@@ -311,7 +357,7 @@ export class MessageList {
     }
     const node = event.target;
     if (!(node instanceof HTMLLIElement) || !node.classList.contains("message")) return;
-    const nodes = [...this.list.children];
+    const nodes = this.messageNodes();
     const at = nodes.indexOf(node);
     const to = { ArrowUp: at - 1, ArrowDown: at + 1, Home: 0, End: nodes.length - 1 }[event.key];
     if (to === undefined) return;
