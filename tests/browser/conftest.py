@@ -133,6 +133,9 @@ def open_tab(
     for tab in tabs:
         suffix = f"-{tab.label}" if tab.label else ""
         try:
+            # A test may end just after a navigation: closing the page while its scripts still
+            # download leaves the test server a file open (and pytest reports it as an error).
+            tab.page.wait_for_load_state("load")
             tab.page.screenshot(path=ARTIFACTS / f"{name}{suffix}.png", full_page=True)
         finally:
             tab.page.context.close()

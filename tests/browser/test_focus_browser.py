@@ -186,8 +186,9 @@ def test_focus_stays_in_group_settings_through_role_changes_and_removals(
     remove_cara = dialog.get_by_role("button", name="Remove cara")
     remove_cara.focus()
     set_role(app, "ana", lunch, "dan", "admin")
-    expect(rows).to_have_text([re.compile(r"^ana"), re.compile(r"^bob"), re.compile(r"^dan"),
-                               re.compile(r"^cara")])
+    expect(rows).to_have_text(
+        [re.compile(r"^ana"), re.compile(r"^bob"), re.compile(r"^dan"), re.compile(r"^cara")]
+    )
     expect(remove_cara).to_be_focused()
     # Cara's own row changes (she is made an admin): the focus is on her Remove button again.
     set_role(app, "ana", lunch, "cara", "admin")

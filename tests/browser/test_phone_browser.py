@@ -6,6 +6,7 @@ single line, the composer inside the viewport.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -102,6 +103,17 @@ def test_a_long_group_title_takes_one_line_and_leaves_the_composer_on_screen(
     assert_composer_on_screen(page, viewport)
     placeholder = box(page, "#composer-input")
     assert placeholder["height"] <= 56, f"the empty composer is {placeholder['height']} px tall"
+    # Its placeholder is whole where it fits, else cut with an ellipsis, never mid-letter.
+    composer = page.locator("#composer-input")
+    if viewport == PHONE:
+        expect(composer).to_have_attribute("placeholder", re.compile(r"^Message Launch.*\S…$"))
+        fits = """e => { const c = document.createElement("canvas").getContext("2d");
+          const s = getComputedStyle(e); c.font = s.font;
+          return c.measureText(e.placeholder).width
+            <= e.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight); }"""
+        assert composer.evaluate(fits), composer.get_attribute("placeholder")
+    else:
+        expect(composer).to_have_attribute("placeholder", f"Message {LONG_TITLE}")
 
     # On a phone the site's links fold away on a conversation: its back arrow is the way out.
     site_header = page.locator(".site-header")

@@ -73,7 +73,7 @@ function openConversation() {
 }
 
 const chat = openId === null ? null : openConversation();
-dispatcher.views.push(new UnreadTitle({ conversations })); // after the header writes the title
+dispatcher.views.push(new UnreadTitle({ conversations, me, conversationId: openId }));
 
 // Without a session this page answers with the login page, which comes back here after.
 function toLogin() {

@@ -30,6 +30,8 @@ export class Composer {
       refused: (clientId, error) => this.refused(clientId, error),
     });
     this.lastTypingSent = 0;
+    this.wanted = null; // the placeholder before it is fitted to the box
+    this.measure = null; // a canvas context that measures text
     this.form = document.getElementById("composer");
     this.input = document.getElementById("composer-input");
     if (TOUCH.matches) {
@@ -43,7 +45,28 @@ export class Composer {
     if (!touches(change, this.id)) return;
     this.form.hidden = this.conversations.isMember(this.id) === false;
     const conversation = this.conversations.get(this.id);
-    if (conversation) this.input.placeholder = `Message ${conversationName(conversation, this.me)}`;
+    if (!conversation) return;
+    this.wanted = `Message ${conversationName(conversation, this.me)}`;
+    this.fitPlaceholder();
+  }
+
+  // The placeholder on one line, cut with an ellipsis where the box ends (a textarea's own
+  // placeholder is clipped mid-letter instead). Measured with the box's own font.
+  fitPlaceholder() {
+    if (!this.wanted) return;
+    const style = getComputedStyle(this.input);
+    const room = this.input.clientWidth - parseFloat(style.paddingLeft)
+      - parseFloat(style.paddingRight);
+    this.measure ||= document.createElement("canvas").getContext("2d");
+    this.measure.font = style.font;
+    const fits = (text) => this.measure.measureText(text).width <= room;
+    let text = this.wanted;
+    if (!fits(text)) {
+      const chars = Array.from(text);
+      while (chars.length > 1 && !fits(`${chars.join("").trimEnd()}…`)) chars.pop();
+      text = `${chars.join("").trimEnd()}…`;
+    }
+    if (this.input.placeholder !== text) this.input.placeholder = text;
   }
 
   focus() {
@@ -112,6 +135,7 @@ export class Composer {
   }
 
   wire() {
+    new ResizeObserver(() => this.fitPlaceholder()).observe(this.input);
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       const body = this.input.value;

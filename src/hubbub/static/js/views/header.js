@@ -1,5 +1,5 @@
-// The open conversation's header: its name (also the page's title), who is in it or whether
-// the other person is online, the Group settings button, and the notice once I am not in it.
+// The open conversation's header: its name, who is in it or whether the other person is
+// online, the Group settings button, and the notice once I am not in it.
 
 import { touches } from "../dispatch.js";
 import { conversationName, el, otherMember } from "../format.js";
@@ -36,7 +36,6 @@ export class Header {
     const name = conversationName(this.shown, this.me);
     if (this.title.textContent !== name) this.title.textContent = name;
     this.title.title = name; // the header shows one line of it
-    document.title = `${name} · Hubbub`;
     this.renderSubtitle();
   }
 

@@ -1,7 +1,7 @@
 // Signs of what is still unread: the "New messages below" pill while the history is scrolled
 // up, and the count of unread messages in the tab's title.
 
-const TITLE_COUNT = /^\(\d+\) /;
+import { conversationName } from "../format.js";
 
 // Shows when someone else's message arrives out of sight below; a click goes to the newest.
 export class NewBelow {
@@ -26,20 +26,25 @@ export class NewBelow {
   }
 }
 
-// "(3) Lunch club · Hubbub": unread messages across all my conversations, as Slack and
-// Discord count them, muted ones left out. The header writes the rest of the title first.
+// The tab's title, "(3) Lunch club · Hubbub": the open conversation's name (kept after I leave
+// it), and unread messages across all my conversations, as Slack and Discord count them, muted
+// ones left out. The only writer of the title; the server's title stands on the dashboard.
 export class UnreadTitle {
-  constructor({ conversations }) {
+  constructor({ conversations, me, conversationId }) {
     this.conversations = conversations;
+    this.me = me;
+    this.id = conversationId;
+    this.base = document.title;
   }
 
   render() {
+    const open = this.id === null ? null : this.conversations.get(this.id);
+    if (open) this.base = `${conversationName(open, this.me)} · Hubbub`;
     let count = 0;
     for (const conversation of this.conversations.list()) {
       if (!conversation.muted) count += conversation.unread_count || 0;
     }
-    const base = document.title.replace(TITLE_COUNT, "");
-    const title = count ? `(${count}) ${base}` : base;
+    const title = count ? `(${count}) ${this.base}` : this.base;
     if (document.title !== title) document.title = title;
   }
 }
