@@ -25,6 +25,7 @@ MEMBER = f"{MEMBERS}/<int:user_id>"
 READ = f"{CONVERSATION}/read"
 MESSAGES = f"{CONVERSATION}/messages"
 TYPING = f"{CONVERSATION}/typing"
+ACTIVITY = f"{CONVERSATION}/activity"
 MESSAGE = f"{API}/messages/<int:message_id>"
 REVISIONS = f"{MESSAGE}/revisions"
 
@@ -59,6 +60,8 @@ EXPECTED: dict[tuple[str, str, str], tuple[int, int, int, int, int]] = {
     ("POST", READ, "direct"):                       (404, 404, 401, 401, 200),
     ("POST", TYPING, "group"):                      (404, 404, 401, 401, 204),
     ("POST", TYPING, "direct"):                     (404, 404, 401, 401, 204),
+    ("GET", ACTIVITY, "group"):                     (404, 404, 401, 401, 200),
+    ("GET", ACTIVITY, "direct"):                    (404, 404, 401, 401, 200),
     ("GET", MESSAGES, "group"):                     (404, 404, 401, 401, 200),
     ("GET", MESSAGES, "direct"):                    (404, 404, 401, 401, 200),
     ("POST", MESSAGES, "group"):                    (404, 404, 401, 401, 201),
