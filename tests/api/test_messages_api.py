@@ -360,3 +360,21 @@ def test_history_accepts_the_largest_page(ana: Person, bob: Person) -> None:
     cid = open_direct(ana, bob)["id"]
     send(ana, cid, "hi")
     assert len(page(ana, cid, limit=100)["messages"]) == 1
+
+
+def test_a_message_carries_its_rendering_in_answers_pages_and_events(
+    app: Flask, ana: Person, bob: Person
+) -> None:
+    group = create_group(ana, "Crew", bob)["id"]
+    start = ok(bob.get("/api/v1/events"))["last_id"]
+    sent = send(ana, group, "_hi_ @bob <i>")
+    mention = f'<span class="mention" data-user-id="{bob.id}">@bob</span>'
+    assert sent["body"] == "_hi_ @bob <i>"
+    assert sent["html"] == f"<p><em>hi</em> {mention} &lt;i&gt;</p>"
+    page = ok(bob.get(messages_url(group)))["messages"]
+    assert [m["html"] for m in page] == [sent["html"]]
+    events = ok(bob.get(f"/api/v1/events?after={start}&timeout=0"))["events"]
+    assert [e["data"]["message"]["html"] for e in events] == [sent["html"]]
+    edited = ok(ana.patch(message_url(sent["id"]), json={"body": "> quoted"}))["message"]
+    assert edited["html"] == "<blockquote>\n<p>quoted</p>\n</blockquote>"
+    assert ok(ana.delete(message_url(sent["id"])))["message"]["html"] is None

@@ -7,6 +7,11 @@ list (names and previews), the conversation's heading and the page title. Nothin
 from the payloads, the browser may not report a console error or a CSP violation, and each
 payload must be shown exactly as the server stored it.
 
+Message bodies are Markdown the server renders (services/render.py): a message shows the
+server's `html` for it as markup, in `.body.rich`, and nothing else there, and the markup it
+may hold there is only what the renderer's allow-list lets by. Everywhere else (names,
+previews, titles, earlier versions, a send on its way) text stays text.
+
 Usernames are not covered: the server only allows [a-z0-9._-] in them (services.accounts).
 """
 
@@ -48,6 +53,11 @@ RECORDER = """(() => {
 # elements outside what the app itself draws, handler attributes, script URLs, foreign scripts.
 AUDIT = """() => {
   const found = [];
+  // A rendered message body: the server's cleaned Markdown and nothing else (the page's
+  // "(edited)" mark follows the body, outside it).
+  const RICH = "#message-list li.message > .content > .body.rich";
+  const richTags = ["P", "BR", "EM", "STRONG", "S", "CODE", "PRE", "BLOCKQUOTE", "UL", "OL",
+    "LI", "A", "SPAN"];
   const allowed = {
     "#message-list": ["LI", "DIV", "SPAN", "TIME", "P", "BUTTON"],
     "#conversation-list": ["LI", "A", "SPAN", "TIME"],
@@ -57,15 +67,49 @@ AUDIT = """() => {
   };
   const tag = (node) => `<${node.tagName.toLowerCase()}>`;
   const show = (markup) => markup.slice(0, 80);
+  // What an element of a rendered body may carry: links to http, https and mailto addresses
+  // (never relative, never without an address) in a new tab without an opener, mentions, a
+  // list's start; nothing else.
+  const attributes = {
+    A: ["href", "target", "rel", "title"], SPAN: ["class", "data-user-id"], OL: ["start"],
+  };
+  const richProblem = (node) => {
+    if (!richTags.includes(node.tagName)) return "element";
+    const names = [...node.attributes].map((attribute) => attribute.name);
+    const extra = names.filter((name) => !(attributes[node.tagName] || []).includes(name));
+    if (extra.length) return `attributes ${extra.join(" ")}`;
+    const value = (name) => node.getAttribute(name);
+    if (node.tagName === "A") {
+      const href = value("href") ?? "";
+      if (!/^(https?:\\/\\/|mailto:)/i.test(href)) return `href="${href}"`;
+      if (value("target") !== "_blank") return `target=${value("target")}`;
+      if (value("rel") !== "noopener noreferrer") return `rel=${value("rel")}`;
+    }
+    if (node.tagName === "SPAN") {
+      const everyone = value("class") === "mention everyone" && !node.hasAttribute("data-user-id");
+      const member = ["mention", "mention me"].includes(value("class"))
+        && /^[1-9][0-9]*$/.test(value("data-user-id") ?? "");
+      if (!everyone && !member) return "a span that is no mention";
+    }
+    if (node.tagName === "OL" && node.hasAttribute("start")
+        && !/^[0-9]+$/.test(value("start"))) return "ol start";
+    return null;
+  };
   for (const [selector, tags] of Object.entries(allowed)) {
     for (const node of document.querySelector(selector)?.querySelectorAll("*") || []) {
-      if (tags.includes(node.tagName)) continue;
-      found.push(`${tag(node)} in ${selector}: ${show(node.outerHTML)}`);
+      const rich = selector === "#message-list" && node.parentElement.closest(RICH);
+      const problem = rich ? richProblem(node) : tags.includes(node.tagName) ? null : "element";
+      if (!problem) continue;
+      found.push(`${tag(node)} in ${rich ? RICH : selector} (${problem}): ${show(node.outerHTML)}`);
     }
+  }
+  for (const node of document.querySelectorAll(".rich")) {
+    if (!node.matches(RICH)) found.push(`a rich body out of place: ${show(node.outerHTML)}`);
   }
   const textOnly = "title, h1, h2, h3, .body, .name, .preview, .sender, #announcer, #typing, "
     + "#connection-banner";
   for (const node of document.querySelectorAll(textOnly)) {
+    if (node.matches(RICH)) continue;
     if (node.children.length) found.push(`markup in ${tag(node)}: ${show(node.innerHTML)}`);
   }
   const foreign = "iframe, frame, object, embed, img, svg, math, video, audio, source, details, "
@@ -94,7 +138,35 @@ AUDIT = """() => {
   return found;
 }"""
 
-BODIES = "#message-list li.message .body"
+# Every message in the history as [id, its body's class, its body's markup], the markup
+# normalised: the "me" the page adds to a mention of the reader taken out. `null` ids are sends
+# on their way.
+SHOWN = """() => {
+  const me = JSON.parse(document.getElementById("chat-app").dataset.settings).me.id;
+  return [...document.querySelectorAll("#message-list li.message")].map((li) => {
+    const body = li.querySelector(":scope > .content > .body");
+    if (!body) return [li.dataset.id ?? null, null, null];
+    const copy = body.cloneNode(true);
+    for (const mention of copy.querySelectorAll(`span.mention.me[data-user-id="${me}"]`)) {
+      mention.classList.remove("me");
+    }
+    return [li.dataset.id ?? null, body.className, copy.innerHTML];
+  });
+}"""
+# What the page must show for the server's messages ([id, html] pairs), normalised the same
+# way: the html parsed by a template and written out again.
+EXPECTED = """(messages) => messages.map(([id, html]) => {
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  return [String(id), "body rich", template.innerHTML];
+})"""
+# The one-line text of a rendered body, as a preview says it: the words of the html, each run
+# of white space one space.
+PLAIN = """(htmls) => htmls.map((html) => {
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  return template.content.textContent.replace(/\\s+/gu, " ").trim();
+})"""
 REVISIONS = "#revisions-list .body"
 TEXTS = "selector => [...document.querySelectorAll(selector)].map((node) => node.textContent)"
 # The conversation list as [name, preview] pairs.
@@ -203,6 +275,55 @@ def wait_for_texts(page: Page, selector: str, expected: list[str], what: str) ->
         raise
 
 
+def rendered(caller: Caller, conversation_id: int) -> list[dict[str, Any]]:
+    """The conversation's messages from the API, oldest first; each must have its html."""
+    messages: list[dict[str, Any]] = []
+    before = ""
+    while True:
+        path = f"/conversations/{conversation_id}/messages?limit=100{before}"
+        answer = caller.call("GET", path)
+        messages[:0] = reversed(answer["messages"])
+        if not answer["has_more"]:
+            break
+        before = f"&before={messages[0]['id']}"
+    for message in messages:
+        assert isinstance(message["html"], str), f"no html for message {message['id']}"
+    return messages
+
+
+def wait_for_bodies(page: Page, messages: list[dict[str, Any]], what: str) -> None:
+    """Wait until the history shows exactly these messages, in order, each body's markup the
+    server's html for it (in a `.body.rich`)."""
+    pairs = [[message["id"], message["html"]] for message in messages]
+    try:
+        page.wait_for_function(
+            f"""pairs => JSON.stringify(({SHOWN})()) === JSON.stringify(({EXPECTED})(pairs))""",
+            arg=pairs,
+            timeout=SETTLE_MS,
+        )
+    except PlaywrightTimeoutError:
+        actual = page.evaluate(SHOWN)
+        expected = page.evaluate(EXPECTED, pairs)
+        found = page.evaluate(AUDIT)[:10]
+        differ = next(
+            (i for i, pair in enumerate(zip(actual, expected, strict=False)) if pair[0] != pair[1]),
+            min(len(actual), len(expected)),
+        )
+        shown_there = actual[differ] if differ < len(actual) else None
+        wanted = expected[differ] if differ < len(expected) else None
+        assert actual == expected, (
+            f"{what}: {len(actual)} messages shown, {len(expected)} expected; the first to "
+            f"differ, #{differ}:\n  shown:    {shown_there}\n  expected: {wanted}\n"
+            f"markup in the page: {found}"
+        )
+        raise
+
+
+def plain_texts(page: Page, htmls: list[str]) -> list[str]:
+    texts: list[str] = page.evaluate(PLAIN, htmls)
+    return texts
+
+
 def wait_for_entries(page: Page, expected: list[tuple[str, str]], what: str) -> None:
     """Wait until the conversation list holds exactly these (name, preview) entries."""
     try:
@@ -244,13 +365,18 @@ def history(page: Page) -> Locator:
     return page.get_by_role("list", name="Messages")
 
 
+def message_items(page: Page) -> Locator:
+    """The history's messages (not the list items a rendered body may hold)."""
+    return history(page).locator("li.message")
+
+
 def load_all(page: Page, total: int) -> None:
     """After a reload: scroll to the top of the history until all `total` messages are drawn.
 
     (Scrolling, not the "Load older messages" button: bringing the button into view is itself
     a scroll to the top, which loads the last page and hides the button before the click.)
     """
-    items = history(page).get_by_role("listitem")
+    items = message_items(page)
     expect(items.first).to_be_visible()
     scroller = page.get_by_label("Message history")
     while (drawn := items.count()) < total:
@@ -306,22 +432,17 @@ def test_payloads_as_messages_edits_and_earlier_versions(
         sender = ana_api if number % 2 == 0 else bob_api
         sender.call("POST", f"/conversations/{group['id']}/messages", {"body": payload})
     sent = [shown(p) for p in COMPOSED + POSTED]
+    listed = rendered(ana_api, group["id"])
+    assert [m["body"] for m in listed] == sent
     for person in (ana, bob):
-        wait_for_texts(person.page, BODIES, sent, "every message, as it arrived")
+        wait_for_bodies(person.page, listed, f"{person.tab.label}: every message, as it arrived")
         person.assert_nothing_ran(f"{person.tab.label}: messages arriving live")
 
     # Each message edited to the next one's text: two by hand in ana's page, the rest by API.
-    newest_first = ana_api.call("GET", f"/conversations/{group['id']}/messages?limit=100")
-    listed = list(reversed(newest_first["messages"]))
-    assert [m["body"] for m in listed] == sent
     rotated = sent[1:] + sent[:1]
-    by_hand = {1, 0}  # ana's first two; 1 first, so that each stays unique by its text
+    by_hand = {1, 0}  # ana's first two
     for index in sorted(by_hand, reverse=True):
-        item = (
-            history(ana.page)
-            .get_by_role("listitem")
-            .filter(has=ana.page.locator(".body").get_by_text(sent[index], exact=True))
-        )
+        item = history(ana.page).locator(f'li.message[data-id="{listed[index]["id"]}"]')
         item.get_by_role("button", name="Edit", exact=True).click()
         editor = ana.page.get_by_role("textbox", name="Edit message")
         expect(editor).to_have_value(sent[index])
@@ -341,11 +462,14 @@ def test_payloads_as_messages_edits_and_earlier_versions(
     for payload in PAYLOADS:
         ana_api.call("PATCH", f"/messages/{revised['id']}", {"body": payload})
     final = [*rotated, shown(PAYLOADS[-1])]
+    edited = rendered(ana_api, group["id"])
+    assert [m["body"] for m in edited] == final
+    assert [m["id"] for m in edited] == [*(m["id"] for m in listed), revised["id"]]
     earlier = [REVISED, *(shown(p) for p in PAYLOADS[:-1])]
 
     def check_earlier_versions(person: Watched, when: str) -> None:
         page = person.page
-        history(page).get_by_role("listitem").last.get_by_role(
+        message_items(page).last.get_by_role(
             "button", name="(edited) show earlier versions"
         ).click()
         dialog = page.get_by_role("dialog", name="Earlier versions")
@@ -356,9 +480,9 @@ def test_payloads_as_messages_edits_and_earlier_versions(
         expect(dialog).to_be_hidden()
 
     for person in (ana, bob):
-        wait_for_texts(person.page, BODIES, final, "every message, edited live")
-        edited = history(person.page).get_by_role("button", name="(edited) show earlier versions")
-        expect(edited).to_have_count(len(final))
+        wait_for_bodies(person.page, edited, f"{person.tab.label}: every message, edited live")
+        marks = history(person.page).get_by_role("button", name="(edited) show earlier versions")
+        expect(marks).to_have_count(len(final))
         person.assert_nothing_ran(f"{person.tab.label}: edits arriving live")
         check_earlier_versions(person, "live")
 
@@ -367,13 +491,15 @@ def test_payloads_as_messages_edits_and_earlier_versions(
         person.page.reload()
         wait_for_title(person.page, CONVERSATION_TITLE)
         load_all(person.page, len(final))
-        wait_for_texts(person.page, BODIES, final, "every message, after a reload")
+        wait_for_bodies(person.page, edited, f"{person.tab.label}: every message, after a reload")
         person.assert_nothing_ran(f"{person.tab.label}: messages after a reload")
         check_earlier_versions(person, "after a reload")
-        # The list's preview of the group is its last message, said as text.
+        # The list's preview of the group is its last message, said as text: the words of its
+        # rendering on one line.
         who = "You" if person is ana else "ana"
-        entry = person.page.get_by_role("link", name=CONVERSATION_TITLE, exact=True)
-        expect(entry.locator(".preview")).to_have_text(f"{who}: {final[-1]}")
+        [last_words] = plain_texts(person.page, [edited[-1]["html"]])
+        preview = [(CONVERSATION_TITLE, f"{who}: {last_words}")]
+        wait_for_entries(person.page, preview, f"{person.tab.label}: the list after a reload")
         person.assert_nothing_ran(f"{person.tab.label}: the list after a reload")
 
 
@@ -424,10 +550,17 @@ def test_payloads_as_group_titles_previews_and_page_titles(
         expect(person.page.get_by_role("heading", level=1)).to_have_text(last_title)
         person.assert_nothing_ran(f"{name}: the heading after a reload")
 
-    def expect_entry(title: str, sender: str, body: str) -> None:
-        for viewer in ("ana", "bob"):
-            who = "You" if viewer == sender else sender
-            entries[viewer].append((title, f"{who}: {body}"))
+    # Each group's preview says its one message as text: the words of the server's rendering.
+    last_messages: list[tuple[str, str, str]] = []  # (title, sender, html)
+
+    def expect_entries() -> None:
+        htmls = [html for _, _, html in last_messages]
+        for (title, sender, _), words in zip(
+            last_messages, plain_texts(ana.page, htmls), strict=True
+        ):
+            for viewer in ("ana", "bob"):
+                who = "You" if viewer == sender else sender
+                entries[viewer].append((title, f"{who}: {words}"))
 
     # One group per payload, titled with it when it fits, holding it as its only message.
     # The first is made by hand in ana's page; ana and bob take turns to write the rest.
@@ -445,15 +578,21 @@ def test_payloads_as_group_titles_previews_and_page_titles(
     composer.fill(PAYLOADS[0])
     composer.press("Enter")
     expect(page.locator("li.message.pending")).to_have_count(0)
-    expect_entry(first_title, "ana", shown(PAYLOADS[0]))
+    conversations = ana_api.call("GET", "/conversations")["conversations"]
+    [first] = [c for c in conversations if c["title"] == first_title]
+    [first_message] = rendered(ana_api, first["id"])
+    assert first_message["body"] == shown(PAYLOADS[0])
+    last_messages.append((first_title, "ana", first_message["html"]))
     for index, payload in enumerate(PAYLOADS[1:], start=1):
         title = title_for(index, payload)
         made = ana_api.call(
             "POST", "/conversations", {"kind": "group", "title": title, "member_ids": [bob_id]}
         )["conversation"]
         sender, caller = ("ana", ana_api) if index % 2 == 0 else ("bob", bob_api)
-        caller.call("POST", f"/conversations/{made['id']}/messages", {"body": payload})
-        expect_entry(title, sender, shown(payload))
+        message = caller.call("POST", f"/conversations/{made['id']}/messages", {"body": payload})
+        assert message["message"]["body"] == shown(payload)
+        last_messages.append((title, sender, message["message"]["html"]))
+    expect_entries()
 
     # Names and previews in the list: live (ana in her new group, bob in the renamed one),
     # then on the dashboard after a reload.

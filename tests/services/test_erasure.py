@@ -20,16 +20,17 @@ def test_delete_erases_the_body_from_messages_revisions_and_events(
         assert ana is not None
         direct, _ = conversations.open_direct(ana, ben_id)
         message, _ = messages.send_message(ana, direct.id, "the secret plan, first draft")
-        messages.edit_message(ana, message.id, "the secret plan, second draft")
+        messages.edit_message(ana, message.id, "the *secret plan*, second draft")
         keep, _ = messages.send_message(ana, direct.id, "an unrelated note")
         messages.delete_message(ana, message.id)
 
         texts = [
             *db.session.scalars(select(Event.data)),
             *(b or "" for b in db.session.scalars(select(Message.body))),
+            *(h or "" for h in db.session.scalars(select(Message.html))),
             *db.session.scalars(select(MessageRevision.body)),
         ]
-        assert not [t for t in texts if "secret plan" in t]
+        assert not [t for t in texts if "secret plan" in t or "secret</em>" in t]
         # The other message and the tombstone's own event are still there.
         assert any("an unrelated note" in t for t in texts)
         types = list(db.session.scalars(select(Event.type).order_by(Event.id)))

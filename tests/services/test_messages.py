@@ -497,3 +497,28 @@ def test_sending_and_marking_read_at_once_never_deadlock(app: Flask, make_user: 
 
     assert results == [rounds, rounds]
     assert count(app, Message) == rounds + 1
+
+
+# The rendering
+
+
+def test_send_and_edit_store_the_rendering_and_delete_erases_it(
+    app: Flask, make_user: MakeUser
+) -> None:
+    ana, ben, eve = people(make_user, "ana", "ben", "eve")
+    group = new_group(app, ana, [ben])
+    sent = post(app, ana, group, "**plan** for @ben and @eve, see example.com")
+    with app.app_context():
+        stored = db.session.get(Message, sent)
+        assert stored is not None and stored.html is not None
+        assert stored.html.startswith("<p><strong>plan</strong> for ")
+        # A member is named; someone outside the group is not.
+        assert f'<span class="mention" data-user-id="{ben}">@ben</span>' in stored.html
+        assert "and @eve," in stored.html
+        assert '<a href="http://example.com" target="_blank"' in stored.html
+        edited = messages.edit_message(as_user(ana), sent, "now `code`")
+        assert edited.html == "<p>now <code>code</code></p>"
+        assert messages.delete_message(as_user(ana), sent).html is None
+    with app.app_context():
+        stored = db.session.get(Message, sent)
+        assert stored is not None and (stored.body, stored.html) == (None, None)

@@ -24,6 +24,8 @@ MESSAGE_KEYS = {
     "conversation_id",
     "sender",
     "body",
+    "html",
+    "mentions",
     "created_at",
     "edited_at",
     "deleted_at",

@@ -10,6 +10,13 @@ Each payload is text the server accepts as a message body (services.text.clean_b
 return. Those without line breaks or tabs and at most 80 characters long are also valid group
 titles (clean_line). Usernames are not a vector: the server allows only [a-z0-9._-] in them.
 
+Message bodies are Markdown the server renders to HTML (services/render.py: raw HTML off, bare
+links linked, @mentions marked, then an allow-list cleaner), so besides markup that would run
+if a page inserted text as HTML, the corpus has Markdown that a careless renderer would turn
+into it: script links inline, by reference and as autolinks, HTML blocks, emphasis and code
+around markup, mentions beside markup and shortcodes or entities posing as emoji. The test
+group's members are ana and bob, so "@ana" and "@bob" are real mentions there.
+
 `§` in a template stands for the payload's number.
 """
 
@@ -137,11 +144,113 @@ TEMPLATES: list[Template] = [
     "<svg\tonload=__xss(§)>",
     "   <b onmouseover=__xss(§)>padded</b>   \n",
     "line one\r\n<img src=x onerror=__xss(§)>\r\nline three",
-    # --- What a future Markdown or link renderer would turn into markup. ---
+    # --- What a Markdown or link renderer would turn into markup. ---
     "[click me](javascript:__xss(§))",
     '![x](x" onerror="__xss(§))',
     '<a href="https://example.com" onclick="__xss(§)">a real-looking link</a>',
     '<a id="composer-input" href="javascript:__xss(§)"><img name="__xss"></a>',
+    # --- Markdown: links to script URLs, inline, by reference and as autolinks. The renderer
+    # must leave them text (or drop the link); nh3 would drop any href it let by. ---
+    "[x](javascript:__xss(§))",
+    '[x](javascript:__xss(§) "a title")',
+    "[x](<javascript:__xss(§)>)",
+    "[x]( javascript:__xss(§) )",
+    "[x][r]\n\n[r]: javascript:__xss(§)",
+    '[x][r]\n\n[r]: <javascript:__xss(§)> "title"',
+    "[shortcut]\n\n[shortcut]: javascript:__xss(§)",
+    "[x][]\n\n[X]: JAVASCRIPT:__xss(§)",
+    "<javascript:__xss(§)>",
+    "<JaVaScRiPt:alert(§)>",
+    "<vbscript:__xss(§)>",
+    "<data:text/html,<script>__xss(§)</script>>",
+    "[x](&#106;avascript:__xss(§))",
+    "[x](&#x6A;&#x61;vascript&#x3A;__xss(§))",
+    "[x](javascript&colon;__xss(§))",
+    "[x](JaVaScRiPt:__xss(§))",
+    "[x](java\tscript:__xss(§))",
+    "[x](java%09script:__xss(§))",
+    "[x](java\\script:__xss(§))",
+    "[x](vbscript:__xss(§))",
+    "[x](data:text/html,<script>__xss(§)</script>)",
+    lambda n: f"[x](data:text/html;base64,{_b64(f'<script>parent.__xss({n})</script>')})",
+    "[x](data:image/svg+xml,<svg onload=__xss(§)>)",
+    "[x](//javascript:__xss(§))",
+    "[x](https:javascript:__xss(§))",
+    "<https:javascript:__xss(§)>",
+    # --- Markdown: links that are allowed, with something hostile about them. ---
+    '[x](https://example.com/"onmouseover="__xss(§))',
+    '[x](https://example.com "t\\" onmouseover=\\"__xss(§)")',
+    "[x](https://example.com 'a\" onclick=\"__xss(§)')",
+    "[<img src=x onerror=__xss(§)>](https://example.com)",
+    "[x](https://example.com)<img src=x onerror=__xss(§)>",
+    '<https://example.com/" onclick=__xss(§)>',
+    'https://example.com/"><img src=x onerror=__xss(§)>',
+    "www.example.com/?q=<svg onload=__xss(§)>",
+    'mailto:ana@example.com?subject="><img src=x onerror=__xss(§)>',
+    'ana@example.com"onmouseover="__xss(§)',
+    '<mailto:ana@example.com?x="><svg onload=__xss(§)>>',
+    "![x](javascript:__xss(§))",
+    '![x](https://example.com/x.png"onerror="__xss(§))',
+    "[a](javascript:__xss(§))[b](https://example.com/§)",
+    # --- Markdown: HTML blocks and inline HTML, which the parser must keep as text. ---
+    "before\n\n<img src=x onerror=__xss(§)>\n\nafter",
+    "<div onclick=__xss(§)>\n\n*emphasis inside*\n\n</div>",
+    "hello\n<svg onload=__xss(§)>\nworld",
+    "<!-- <img src=x onerror=__xss(§)> -->",
+    "<?php __xss(§) ?>",
+    "<![CDATA[<img src=x onerror=__xss(§)>]]>",
+    "<!DOCTYPE html><script>__xss(§)</script>",
+    "<pre><script>__xss(§)</script></pre>",
+    "<table><tr><td onmouseover=__xss(§)>cell</td></tr></table>",
+    '**<a href="javascript:__xss(§)">bold link</a>**',
+    "text <span onmouseover=__xss(§)>inline</span> text",
+    '<span class="mention" data-user-id="1" onclick="__xss(§)">@ana</span>',
+    '<a href="https://example.com" target="_self" onclick="__xss(§)">ok</a>',
+    # --- Markdown: emphasis, strike-through, quotes and lists around attribute-looking text. ---
+    "*<b onmouseover=__xss(§)>*",
+    "**<i onclick=__xss(§)>**bold**</i>**",
+    '_<span onmouseover="__xss(§)">_x_</span>_',
+    "***<img src=x onerror=__xss(§)>***",
+    "~~<s onclick=__xss(§)>~~",
+    "*a **b <em onclick=__xss(§)>c</em> b** a*",
+    '*" onmouseover="__xss(§)*',
+    "> <img src=x onerror=__xss(§)>\n> > <svg onload=__xss(§)>",
+    "- <img src=x onerror=__xss(§)>\n- [x](javascript:__xss(§))\n  1. <script>__xss(§)</script>",
+    '3. item <svg onload=__xss(§)>\n4. "><b onclick=__xss(§)>',
+    "a  \n<img src=x onerror=__xss(§)>\\\nb",
+    "\\<img src=x onerror=__xss(§)\\>",
+    "&#60;script&#62;__xss(§)&#60;/script&#62;",
+    # --- Markdown: code spans and fences holding HTML. ---
+    "`<img src=x onerror=__xss(§)>`",
+    "``<script>`__xss(§)`</script>``",
+    "```html\n<script>__xss(§)</script>\n<img src=x onerror=__xss(§)>\n```",
+    '```" onmouseover="__xss(§)\n<svg onload=__xss(§)>\n```',
+    "~~~<img src=x onerror=__xss(§)>\n<b>x</b>\n~~~",
+    "code:\n\n    <script>__xss(§)</script>\n    <img src=x onerror=__xss(§)>",
+    "```\n</code></pre><img src=x onerror=__xss(§)>\n```",
+    "`</code><svg onload=__xss(§)>`",
+    # --- Mentions of names that are no username, and of real ones beside markup. ---
+    "@__xss(§)",
+    "@<script>__xss(§)</script>",
+    "@ana<img src=x onerror=__xss(§)>",
+    '@bob"onmouseover="__xss(§)',
+    "@all <svg onload=__xss(§)>",
+    "@ana.<b onclick=__xss(§)>bold</b>",
+    "[@ana](javascript:__xss(§))",
+    "`@bob` <img src=x onerror=__xss(§)>",
+    "@ana@bob<img src=x onerror=__xss(§)>",
+    "**@bob**<svg onload=__xss(§)>",
+    # --- Emoji that are not emoji: shortcodes, entities and sequences around markup. ---
+    ":smile:<img src=x onerror=__xss(§)>:smile:",
+    ":&#x3C;img src=x onerror=__xss(§)&#x3E;:",
+    ":__xss(§):",
+    "<3 <img src=x onerror=__xss(§)> :) :-*",
+    "\U0001f3f3\ufe0f\u200d\U0001f308<svg/onload=__xss(§)>",
+    "\U0001f1fa\U0001f1f8 1\ufe0f\u20e3 \u2764\ufe0f<script>__xss(§)</script>",
+    ":<img src=x onerror=__xss(§)>:",
+    # (Last, as the message the test rewrites ends with it: its preview, the words of its
+    # rendering, differs from its source.)
+    "&#x1F4A5;&#60;svg onload=__xss(§)&#62;",
 ]
 
 PAYLOADS: list[str] = [

@@ -25,6 +25,8 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     sender_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     # NULL once deleted: the message stays in place as a tombstone.
     body: Mapped[str | None] = mapped_column(Text)
+    # The body rendered as safe HTML (services/render.py), made on send and on each edit.
+    html: Mapped[str | None] = mapped_column(Text)
     client_id: Mapped[str | None] = mapped_column(String(64))
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -32,6 +34,23 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sender: Mapped[User] = relationship(lazy="joined")
+    # Who the body names with @username (or @all): loaded with every page of messages.
+    mentioned: Mapped[list[Mention]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="Mention.user_id"
+    )
+
+
+class Mention(db.Model):  # type: ignore[name-defined,misc]
+    """One member named in one message: what mention badges count."""
+
+    __tablename__ = "mentions"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class MessageRevision(db.Model):  # type: ignore[name-defined,misc]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from hubbub.events.log import record
 from hubbub.events.types import ConversationCreated, ConversationUpdated
-from hubbub.models import Activity, Conversation, Membership, Message, User, db, utcnow
+from hubbub.models import Activity, Conversation, Membership, Mention, Message, User, db, utcnow
 from hubbub.models.activity import RENAMED
 from hubbub.models.conversation import DIRECT, GROUP, MEMBER, OWNER
 from hubbub.services import activity
@@ -196,6 +196,7 @@ class Summary:
     membership: Membership
     members: list[Membership]
     unread_count: int
+    mention_count: int
     last_message: Message | None
     permissions: Permissions
 
@@ -217,25 +218,8 @@ def _summaries(user: User, ids: list[int]) -> list[Summary]:
         if last_ids
         else {}
     )
-    unread = dict(
-        db.session.execute(
-            select(Message.conversation_id, func.count(Message.id))
-            .join(
-                Membership,
-                and_(
-                    Membership.conversation_id == Message.conversation_id,
-                    Membership.user_id == user.id,
-                ),
-            )
-            .where(
-                Message.conversation_id.in_(ids),
-                Message.id > func.coalesce(Membership.last_read_message_id, 0),
-                Message.sender_id != user.id,
-                Message.deleted_at.is_(None),
-            )
-            .group_by(Message.conversation_id)
-        ).all()
-    )
+    unread = _count_unread(user, ids)
+    mentioned = _count_unread(user, ids, naming_me=True)
     summaries = []
     for conversation_id in ids:
         conversation = conversations[conversation_id]
@@ -246,12 +230,33 @@ def _summaries(user: User, ids: list[int]) -> list[Summary]:
                 conversation=conversation,
                 membership=membership,
                 members=active,
-                unread_count=int(unread.get(conversation_id, 0)),
+                unread_count=unread.get(conversation_id, 0),
+                mention_count=mentioned.get(conversation_id, 0),
                 last_message=last_messages.get(conversation.last_message_id or 0),
                 permissions=permissions(conversation.kind, membership.role),
             )
         )
     return summaries
+
+
+def _count_unread(user: User, ids: list[int], *, naming_me: bool = False) -> dict[int, int]:
+    """Per conversation, the messages from others after my read marker that are not deleted;
+    with naming_me, only those that mention me."""
+    query = select(Message.conversation_id, func.count(Message.id)).join(
+        Membership,
+        and_(Membership.conversation_id == Message.conversation_id, Membership.user_id == user.id),
+    )
+    if naming_me:
+        query = query.join(
+            Mention, and_(Mention.message_id == Message.id, Mention.user_id == user.id)
+        )
+    query = query.where(
+        Message.conversation_id.in_(ids),
+        Message.id > func.coalesce(Membership.last_read_message_id, 0),
+        Message.sender_id != user.id,
+        Message.deleted_at.is_(None),
+    ).group_by(Message.conversation_id)
+    return {conversation_id: int(n) for conversation_id, n in db.session.execute(query)}
 
 
 def touch(conversation: Conversation, message: Message) -> None:

@@ -7,9 +7,20 @@ from sqlalchemy.exc import IntegrityError
 
 from hubbub.events.log import erase_message_bodies, record
 from hubbub.events.types import MessageCreated, MessageDeleted, MessageEdited
-from hubbub.models import Conversation, Membership, Message, MessageRevision, User, db, utcnow
+from hubbub.models import (
+    Conversation,
+    Membership,
+    Mention,
+    Message,
+    MessageRevision,
+    User,
+    db,
+    utcnow,
+)
+from hubbub.models.conversation import GROUP
 from hubbub.services.conversations import access_conversation, touch
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
+from hubbub.services.render import render
 from hubbub.services.roles import permissions
 from hubbub.services.text import clean_body, clean_line
 from hubbub.wire import serialize
@@ -52,9 +63,8 @@ def send_message(
         earlier = _by_client_id(user, client_id)
         if earlier is not None:
             return _same_conversation(earlier, conversation), False
-    message = Message(
-        conversation_id=conversation.id, sender_id=user.id, body=body, client_id=client_id
-    )
+    message = Message(conversation_id=conversation.id, sender_id=user.id, client_id=client_id)
+    _write_body(message, conversation, body)
     db.session.add(message)
     try:
         db.session.flush()
@@ -72,6 +82,32 @@ def send_message(
     )
     db.session.commit()
     return message, True
+
+
+def _write_body(message: Message, conversation: Conversation, body: str) -> None:
+    """Set a message's body, its rendering and whom it mentions: members named by @username,
+    or every member for @all in a group; naming yourself is no mention."""
+    members = {}
+    if "@" in body:
+        rows = db.session.execute(
+            select(User.username, User.id)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.conversation_id == conversation.id, Membership.left_at.is_(None))
+        )
+        members = {username: user_id for username, user_id in rows}
+    rendered = render(body, members, group=conversation.kind == GROUP)
+    named = set(members.values()) if rendered.everyone else set(rendered.mentions)
+    named.discard(message.sender_id)
+    message.body = body
+    message.html = rendered.html
+    _set_mentions(message, named)
+
+
+def _set_mentions(message: Message, named: set[int]) -> None:
+    # Rows for people named before and again stay as they are.
+    kept = [m for m in message.mentioned if m.user_id in named]
+    known = {m.user_id for m in kept}
+    message.mentioned = kept + [Mention(user_id=uid) for uid in sorted(named - known)]
 
 
 def _by_client_id(user: User, client_id: str) -> Message | None:
@@ -93,7 +129,7 @@ def edit_message(user: User, message_id: int, body: str) -> Message:
     """Replace the body of the caller's own message, keeping the old one as a revision.
 
     Emits message.edited."""
-    message, _, _ = access_message(user, message_id)
+    message, conversation, _ = access_message(user, message_id)
     if message.sender_id != user.id:
         raise Forbidden("Only the author can edit a message.")
     if message.deleted_at is not None or message.body is None:
@@ -110,7 +146,7 @@ def edit_message(user: User, message_id: int, body: str) -> Message:
             replaced_at=now,
         )
     )
-    message.body = body
+    _write_body(message, conversation, body)
     message.edited_at = now
     record(
         MessageEdited(message=serialize.message(message)),
@@ -134,6 +170,8 @@ def delete_message(user: User, message_id: int) -> Message:
     if message.deleted_at is None:
         db.session.execute(delete(MessageRevision).where(MessageRevision.message_id == message.id))
         message.body = None
+        message.html = None
+        _set_mentions(message, set())
         message.deleted_at = utcnow()
         tombstone = MessageDeleted(message=serialize.message(message))
         erase_message_bodies(message.id, tombstone)

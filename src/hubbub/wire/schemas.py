@@ -66,6 +66,16 @@ class MessageOut(Out):
     conversation_id: int
     sender: PublicUser
     body: str | None = Field(description="The Markdown source as written; null once deleted.")
+    html: str | None = Field(
+        description="The body rendered by the server: CommonMark with bare links linked, cleaned "
+        "to paragraphs, line breaks, emphasis, strong, strikethrough, code, code blocks, block "
+        "quotes, lists, links (http, https and mailto only, opened in a new tab with "
+        'rel="noopener noreferrer") and mentions (`<span class="mention">`); null once deleted.'
+    )
+    mentions: list[int] = Field(
+        description="Ids of the members the body names with @username (every member but the "
+        "sender for @all in a group), lowest first; empty once deleted."
+    )
     created_at: datetime
     edited_at: datetime | None
     deleted_at: datetime | None
@@ -156,6 +166,7 @@ class ConversationOut(Out):
     my_role: Role
     last_read_message_id: int | None
     unread_count: int
+    mention_count: int = Field(description="Unread messages that mention me.")
     last_message: MessageOut | None
     permissions: PermissionsOut
 

@@ -31,6 +31,8 @@ class Summary(Protocol):
     @property
     def unread_count(self) -> int: ...
     @property
+    def mention_count(self) -> int: ...
+    @property
     def last_message(self) -> Message | None: ...
     @property
     def permissions(self) -> object:
@@ -67,6 +69,8 @@ def message(message: Message) -> schemas.MessageOut:
         conversation_id=message.conversation_id,
         sender=public_user(message.sender),
         body=message.body,
+        html=message.html,
+        mentions=[mention.user_id for mention in message.mentioned],
         created_at=message.created_at,
         edited_at=message.edited_at,
         deleted_at=message.deleted_at,
@@ -124,6 +128,7 @@ def conversation(summary: Summary) -> schemas.ConversationOut:
         my_role=summary.membership.role,  # type: ignore[arg-type]
         last_read_message_id=summary.membership.last_read_message_id,
         unread_count=summary.unread_count,
+        mention_count=summary.mention_count,
         last_message=message(summary.last_message) if summary.last_message else None,
         permissions=schemas.PermissionsOut.model_validate(
             summary.permissions, from_attributes=True

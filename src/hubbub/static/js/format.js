@@ -67,6 +67,16 @@ export function nameOf(user) {
   return user.display_name || user.username;
 }
 
+// A message as one line of plain text, for previews and screen readers: the words of its
+// rendering (a template parses it inert; nothing of it is inserted), else the text as typed.
+export function plainText(message) {
+  if (message.deleted_at) return "message deleted";
+  if (typeof message.html !== "string") return message.body;
+  const template = document.createElement("template");
+  template.innerHTML = message.html;
+  return template.content.textContent.replace(/\s+/gu, " ").trim();
+}
+
 // One line of a group's activity: "ana added cara", "You renamed the group from “A” to “B”".
 export function activityText(entry, me) {
   const who = (user) => (user.id === me.id ? "you" : nameOf(user));

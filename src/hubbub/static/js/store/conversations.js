@@ -136,9 +136,11 @@ export class ConversationStore {
           // What I write myself marks all before it read, as the server does.
           conversation.last_read_message_id = message.id;
           conversation.unread_count = 0;
+          conversation.mention_count = 0;
         } else if (!message.deleted_at && this.unread(conversation, message)
             && !this.reading(conversation.id)) {
           conversation.unread_count += 1;
+          if (this.namesMe(message)) conversation.mention_count += 1;
         }
         break;
       }
@@ -149,7 +151,11 @@ export class ConversationStore {
           this.settled.add(message.id);
           if (this.unread(conversation, message)) {
             conversation.unread_count = Math.max(0, conversation.unread_count - 1);
+            // A tombstone names no one: whether it did, only the server still knows.
+            if (conversation.mention_count) this.refresh(conversation.id).catch(() => {});
           }
+        } else if (type === "message.edited" && this.unread(conversation, message)) {
+          this.refresh(conversation.id).catch(() => {}); // it may name me now, or no longer
         }
         break;
       case "read.updated":
@@ -176,6 +182,10 @@ export class ConversationStore {
       default:
         break;
     }
+  }
+
+  namesMe(message) {
+    return Boolean(message.mentions?.includes(this.me.id));
   }
 
   // From someone else and after my read marker: a message the server counts until deleted.

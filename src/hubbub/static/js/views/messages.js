@@ -5,8 +5,8 @@
 import { ApiError, describe } from "../api.js";
 import { touches } from "../dispatch.js";
 import {
-  activityText, avatar, clock, conversationName, dayKey, dayLabel, el, fullTime, nameOf, plural,
-  shortClock,
+  activityText, avatar, clock, conversationName, dayKey, dayLabel, el, fullTime, nameOf,
+  plainText, plural, shortClock,
 } from "../format.js";
 import { announce } from "./announce.js";
 
@@ -14,6 +14,16 @@ const NEAR_EDGE_PX = 80;
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const UNREAD_MARGIN_PX = 8; // room above the "New messages" divider when a conversation opens
 const SEEN_PX = 32; // how much of a message must show before it counts as seen
+
+// The server's rendering of a body (services/render.py cleans it to an allow-list): the one
+// place the page inserts markup that came from people. A template parses it inert.
+function richBody(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  const body = el("div", { class: "body rich" });
+  body.append(template.content);
+  return body;
+}
 
 export class MessageList {
   // actions: what the buttons in a message do: edit(node), delete(node), revisions(id),
@@ -86,7 +96,7 @@ export class MessageList {
     else if (m.reveal || stick) this.scrollToEnd();
     for (const message of m.fresh || []) {
       if (message.sender.id === this.me.id) continue;
-      announce(`${nameOf(message.sender)}: ${message.body ?? "message deleted"}`);
+      announce(`${nameOf(message.sender)}: ${plainText(message)}`);
     }
     for (const entry of m.notes || []) {
       if (entry.actor.id !== this.me.id) announce(activityText(entry, this.me));
@@ -108,8 +118,10 @@ export class MessageList {
   renderMessage(message, pending) {
     const mine = message.sender.id === this.me.id;
     const deleted = Boolean(message.deleted_at);
+    const namesMe = Boolean(message.mentions?.includes(this.me.id));
     const classes = ["message", mine ? "mine" : "", deleted ? "deleted" : "",
-      pending ? `pending ${pending.state}` : ""].filter(Boolean).join(" ");
+      namesMe ? "mentions-me" : "", pending ? `pending ${pending.state}` : ""]
+      .filter(Boolean).join(" ");
     const node = el("li", {
       class: classes,
       dataset: message.id ? { id: message.id } : { clientId: message.client_id },
@@ -126,11 +138,18 @@ export class MessageList {
         el("span", { class: "short-clock" }, shortClock(message.created_at)))));
     // The body and its "(edited)" mark share a line: the mark follows the text.
     const content = el("div", { class: "content" });
+    let body;
     if (deleted) {
-      content.append(el("p", { class: "body tombstone" }, "message deleted"));
+      body = el("p", { class: "body tombstone" }, "message deleted");
+    } else if (typeof message.html === "string") {
+      body = richBody(message.html);
+      for (const mention of body.querySelectorAll(`.mention[data-user-id="${this.me.id}"]`)) {
+        mention.classList.add("me");
+      }
     } else {
-      content.append(el("p", { class: "body" }, message.body));
+      body = el("p", { class: "body" }, message.body); // a send on its way: the text as typed
     }
+    content.append(body);
     if (message.edited_at && !deleted) {
       content.append(" ", el("button", {
         type: "button", class: "link-button edited", dataset: { action: "revisions" },

@@ -2,7 +2,9 @@
 // Each conversation keeps its one entry: events change its text in place and move it, so that
 // a person tabbing through the list keeps their place while messages arrive.
 
-import { conversationName, el, otherMember, plural, shortTime } from "../format.js";
+import {
+  conversationName, el, otherMember, plainText, plural, shortTime,
+} from "../format.js";
 import { arrange } from "./order.js";
 
 // Writes only what differs: an unchanged entry is left alone for assistive technology.
@@ -85,14 +87,16 @@ export class ConversationList {
     const other = otherMember(conversation, me);
     // The open conversation is being read: no badge for it.
     const unread = conversation.id === openId ? 0 : conversation.unread_count;
+    const mentions = unread ? conversation.mention_count || 0 : 0;
     const last = conversation.last_message;
     let preview = "No messages yet";
     if (last) {
       const who = last.sender.id === me.id ? "You" : last.sender.username;
-      preview = `${who}: ${last.body === null ? "message deleted" : last.body}`;
+      preview = `${who}: ${plainText(last)}`;
     }
     const online = Boolean(other && this.presence.isOnline(other.id));
     const label = [name, unread ? plural(unread, "unread message", "unread messages") : null,
+      mentions ? plural(mentions, "mention", "mentions") : null,
       online ? "online" : null].filter(Boolean).join(", ");
 
     parts.item.classList.toggle("unread", Boolean(unread));
@@ -105,7 +109,9 @@ export class ConversationList {
     setAttribute(parts.time, "datetime", conversation.last_activity_at);
     setText(parts.time, shortTime(conversation.last_activity_at));
     showChild(parts.row, parts.badge, Boolean(unread));
-    setText(parts.badge, unread ? String(unread) : "");
+    // "@ 3": of the unread messages, some name me.
+    setText(parts.badge, unread ? `${mentions ? "@ " : ""}${unread}` : "");
+    parts.badge.classList.toggle("mentioned", Boolean(mentions));
     setText(parts.preview, preview);
     return parts;
   }
