@@ -15,7 +15,6 @@ from hubbub.models.base import UTCDateTime, db, utcnow
 from hubbub.models.user import User
 
 RENAMED, ADDED, REMOVED, LEFT = "renamed", "added", "removed", "left"
-ACTIONS = (RENAMED, ADDED, REMOVED, LEFT)
 
 
 class Activity(db.Model):  # type: ignore[name-defined,misc]

@@ -62,9 +62,7 @@ def _absolute(url: str) -> bool:
 def _mentions(state: StateCore) -> None:
     """Turn @name of a member (and @all in a group) in text, outside links and code, into
     mention tokens, and note who was named."""
-    members: Mapping[str, int] = state.env.get("members", {})
-    group: bool = state.env.get("group", False)
-    named: list[int] = state.env.setdefault("named", [])
+    state.env.setdefault("named", [])
     for block in state.tokens:
         if block.type != "inline" or not block.children:
             continue
@@ -78,13 +76,16 @@ def _mentions(state: StateCore) -> None:
             if token.type != "text" or in_link or "@" not in token.content:
                 children.append(token)
                 continue
-            children.extend(_split(token.content, members, group, named, state.env))
+            children.extend(_split(token.content, state.env))
         block.children = children
 
 
-def _split(
-    text: str, members: Mapping[str, int], group: bool, named: list[int], env: EnvType
-) -> list[Token]:
+def _split(text: str, env: EnvType) -> list[Token]:
+    """One text token as text and mention tokens; env holds the members (username -> id),
+    whether it is a group, and collects who was named."""
+    members: Mapping[str, int] = env["members"]
+    group: bool = env["group"]
+    named: list[int] = env["named"]
     out: list[Token] = []
     at = 0
     for match in MENTION.finditer(text):

@@ -45,8 +45,9 @@ export class Composer {
     if (!touches(change, this.id)) return;
     this.form.hidden = this.conversations.isMember(this.id) === false;
     const conversation = this.conversations.get(this.id);
-    if (!conversation) return;
-    this.wanted = `Message ${conversationName(conversation, this.me)}`;
+    const wanted = conversation ? `Message ${conversationName(conversation, this.me)}` : null;
+    if (!wanted || wanted === this.wanted) return; // the box's resizes fit it again themselves
+    this.wanted = wanted;
     this.fitPlaceholder();
   }
 

@@ -67,14 +67,20 @@ export function nameOf(user) {
   return user.display_name || user.username;
 }
 
+// The server's rendering of a body (services/render.py cleans it to an allow-list), parsed
+// inert by a template: the one way the page reads markup that came from people.
+export function parseRendered(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  return template.content;
+}
+
 // A message as one line of plain text, for previews and screen readers: the words of its
-// rendering (a template parses it inert; nothing of it is inserted), else the text as typed.
+// rendering (nothing of it is inserted), else the text as typed.
 export function plainText(message) {
   if (message.deleted_at) return "message deleted";
   if (typeof message.html !== "string") return message.body;
-  const template = document.createElement("template");
-  template.innerHTML = message.html;
-  return template.content.textContent.replace(/\s+/gu, " ").trim();
+  return parseRendered(message.html).textContent.replace(/\s+/gu, " ").trim();
 }
 
 // One line of a group's activity: "ana added cara", "You renamed the group from “A” to “B”".

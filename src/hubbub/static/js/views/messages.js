@@ -6,7 +6,7 @@ import { ApiError, describe } from "../api.js";
 import { touches } from "../dispatch.js";
 import {
   activityText, avatar, clock, conversationName, dayKey, dayLabel, el, fullTime, nameOf,
-  plainText, plural, shortClock,
+  parseRendered, plainText, plural, shortClock,
 } from "../format.js";
 import { announce } from "./announce.js";
 
@@ -14,16 +14,6 @@ const NEAR_EDGE_PX = 80;
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const UNREAD_MARGIN_PX = 8; // room above the "New messages" divider when a conversation opens
 const SEEN_PX = 32; // how much of a message must show before it counts as seen
-
-// The server's rendering of a body (services/render.py cleans it to an allow-list): the one
-// place the page inserts markup that came from people. A template parses it inert.
-function richBody(html) {
-  const template = document.createElement("template");
-  template.innerHTML = html;
-  const body = el("div", { class: "body rich" });
-  body.append(template.content);
-  return body;
-}
 
 export class MessageList {
   // actions: what the buttons in a message do: edit(node), delete(node), revisions(id),
@@ -37,6 +27,7 @@ export class MessageList {
     this.onFailed = onFailed;
     this.mayDeleteAny = false;
     this.activeKey = null; // the message that is the history's Tab stop; null: the newest
+    this.noteNodes = new Map(); // activity entry id -> its line, drawn once
     this.loading = false;
     this.loadingOlder = false;
     this.scroller = document.getElementById("messages");
@@ -142,7 +133,8 @@ export class MessageList {
     if (deleted) {
       body = el("p", { class: "body tombstone" }, "message deleted");
     } else if (typeof message.html === "string") {
-      body = richBody(message.html);
+      // The one place the page inserts markup that came from people.
+      body = el("div", { class: "body rich" }, parseRendered(message.html));
       for (const mention of body.querySelectorAll(`.mention[data-user-id="${this.me.id}"]`)) {
         mention.classList.add("me");
       }
@@ -191,25 +183,41 @@ export class MessageList {
     return node;
   }
 
-  // One line of the group's activity, between the messages it came between.
-  renderNote(entry) {
-    return el("li", { class: "activity", dataset: { noteId: entry.id } },
-      el("span", { class: "activity-text" }, activityText(entry, this.me)),
-      " ",
-      el("time", { datetime: entry.created_at, title: fullTime(entry.created_at) },
-        clock(entry.created_at)));
+  // One line of the group's activity, between the messages it came between; drawn once; an
+  // entry never changes.
+  noteNode(entry) {
+    let node = this.noteNodes.get(entry.id);
+    if (!node) {
+      node = el("li", { class: "activity", dataset: { noteId: entry.id } },
+        el("span", { class: "activity-text" }, activityText(entry, this.me)),
+        " ",
+        el("time", { datetime: entry.created_at, title: fullTime(entry.created_at) },
+          clock(entry.created_at)));
+      this.noteNodes.set(entry.id, node);
+    }
+    return node;
   }
 
   // The activity goes after the newest message it follows; what came before the first loaded
   // message waits until the start of the history is loaded (the store fetches only that).
   placeNotes() {
-    for (const old of this.list.querySelectorAll(":scope > li.activity")) old.remove();
-    const nodes = [...this.list.children];
+    // Each line goes before the first message newer than what it follows (or a send on its
+    // way, or the end); lines in the same gap keep their order. Lines already in place stay.
+    const messages = this.messageNodes();
+    const entries = this.store.sortedNotes();
     let at = 0;
-    for (const entry of this.store.sortedNotes()) {
-      while (at < nodes.length && nodes[at].dataset.id
-        && Number(nodes[at].dataset.id) <= entry.after_message_id) at += 1;
-      this.list.insertBefore(this.renderNote(entry), nodes[at] || null);
+    const before = entries.map((entry) => {
+      while (at < messages.length && messages[at].dataset.id
+        && Number(messages[at].dataset.id) <= entry.after_message_id) at += 1;
+      return messages[at] || null;
+    });
+    for (let i = entries.length - 1; i >= 0; i -= 1) {
+      const node = this.noteNode(entries[i]);
+      const next = before[i + 1] === before[i] && i + 1 < entries.length
+        ? this.noteNode(entries[i + 1]) : before[i];
+      if (node.parentNode !== this.list || node.nextSibling !== next) {
+        this.list.insertBefore(node, next);
+      }
     }
   }
 
