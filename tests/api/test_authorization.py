@@ -28,6 +28,9 @@ TYPING = f"{CONVERSATION}/typing"
 ACTIVITY = f"{CONVERSATION}/activity"
 MESSAGE = f"{API}/messages/<int:message_id>"
 REVISIONS = f"{MESSAGE}/revisions"
+MUTE = f"{CONVERSATION}/mute"
+REACTION = f"{MESSAGE}/reactions/<path:emoji>"
+THUMBS_UP = "%F0%9F%91%8D"  # 👍, as a client puts it in the path
 
 MISSING_ID = 999999
 CALLERS = ("outsider", "removed", "anonymous", "revoked", "member")
@@ -75,6 +78,16 @@ EXPECTED: dict[tuple[str, str, str], tuple[int, int, int, int, int]] = {
     ("GET", REVISIONS, "group message by member"):  (404, 404, 401, 401, 200),
     ("GET", REVISIONS, "group message by removed"): (404, 404, 401, 401, 200),
     ("GET", REVISIONS, "direct message by owner"):  (404, 404, 401, 401, 200),
+    ("PUT", MUTE, "group"):                         (404, 404, 401, 401, 200),
+    ("PUT", MUTE, "direct"):                        (404, 404, 401, 401, 200),
+    ("DELETE", MUTE, "group"):                      (404, 404, 401, 401, 200),
+    ("DELETE", MUTE, "direct"):                     (404, 404, 401, 401, 200),
+    ("PUT", REACTION, "group message by member"):   (404, 404, 401, 401, 200),
+    ("PUT", REACTION, "group message by removed"):  (404, 404, 401, 401, 200),
+    ("PUT", REACTION, "direct message by owner"):   (404, 404, 401, 401, 200),
+    ("DELETE", REACTION, "group message by member"): (404, 404, 401, 401, 200),
+    ("DELETE", REACTION, "group message by removed"): (404, 404, 401, 401, 200),
+    ("DELETE", REACTION, "direct message by owner"): (404, 404, 401, 401, 200),
 }  # fmt: skip
 
 # Cases that change the world for good when they succeed: the member runs them last, in order.
@@ -84,7 +97,7 @@ DESTRUCTIVE = (
 )
 
 # What the table compares after the non-members are done: nothing here may have changed.
-WATCHED_TABLES = ("conversations", "memberships", "messages", "message_revisions")
+WATCHED_TABLES = ("conversations", "memberships", "messages", "message_revisions", "reactions")
 
 
 @dataclass(frozen=True)
@@ -200,10 +213,10 @@ def self_id(world: World, caller: str) -> int:
 
 def request_for(
     world: World, caller: str, method: str, route: str, target: str
-) -> tuple[dict[str, int], Body]:
+) -> tuple[dict[str, int | str], Body]:
     """The path values and JSON body of one case: valid bodies, so only authorisation decides."""
     conversation, _, who = target.partition(", ")
-    values: dict[str, int] = {}
+    values: dict[str, int | str] = {"emoji": THUMBS_UP}
     if route.startswith(MESSAGE):
         values["message_id"] = {
             "group message by member": world.group_message,
@@ -231,7 +244,7 @@ def request_for(
 PLACEHOLDER = re.compile(r"<(?:\w+:)?(\w+)>")
 
 
-def fill(route: str, values: dict[str, int]) -> str:
+def fill(route: str, values: dict[str, int | str]) -> str:
     return PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), route)
 
 

@@ -82,6 +82,13 @@ BEYOND_THE_SCHEMA = {
     "That group is too large.": "at most GROUP_MAX_MEMBERS distinct people",
     # A few characters (U+0958 and the like) grow under NFC; lengths count the stored form too.
     "That display name is too long once normalised.": "display names count NFC code points",
+    # Nor which conversation a reply's message belongs to, or whether it was deleted.
+    "There is no such message in this conversation to reply to.": "reply_to is of the path's",
+    "That message was deleted and cannot be answered.": "reply_to is not deleted",
+    # What one emoji is, the Unicode list says (the emoji library holds it), not a pattern.
+    "That is not one emoji.": "emoji is one sequence of the Unicode emoji list",
+    # Query parameters are described one by one: that around excludes before and after is not.
+    "A page around a message takes no other cursor.": "around is given without before, after",
 }
 # Fields whose 422 the service explains with a check of its own, and the check, run here on the
 # value sent: zxcvbn's list of common passwords, and email-validator's rules beyond the

@@ -329,7 +329,7 @@ def test_history_after_a_message_starts_just_after_it(
 
 def test_history_of_an_empty_conversation(ana: Person, bob: Person) -> None:
     cid = open_direct(ana, bob)["id"]
-    assert page(ana, cid) == {"messages": [], "has_more": False}
+    assert page(ana, cid) == {"messages": [], "has_more": False, "has_newer": None}
 
 
 @pytest.mark.parametrize(

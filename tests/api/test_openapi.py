@@ -331,6 +331,17 @@ def scenario(call: Recorder) -> None:
     call("PATCH", f"/messages/{first_id}", 403, bob, json={"body": "not mine"})
     call("GET", f"/messages/{first_id}/revisions", 200, bob)
     call("POST", f"/conversations/{dm_id}/read", 200, bob, json={"message_id": first_id})
+    answer = {"body": "hi ana", "reply_to": first_id}
+    call("POST", messages, 201, bob, json=answer)
+    call("POST", messages, 422, bob, json={"body": "re", "reply_to": 999999})
+    call("GET", f"{messages}?around={first_id}&limit=2", 200, bob)
+    call("GET", f"{messages}?around={first_id}&before={first_id}", 422, bob)
+    thumbs = f"/messages/{first_id}/reactions/%F0%9F%91%8D"
+    call("PUT", thumbs, 200, bob)
+    call("DELETE", thumbs, 200, bob)
+    call("PUT", f"/messages/{first_id}/reactions/x", 422, bob)
+    call("PUT", f"/conversations/{group_id}/mute", 200, bob)
+    call("DELETE", f"/conversations/{group_id}/mute", 200, bob)
     call("POST", f"/conversations/{dm_id}/typing", 204, ana)
     call("GET", "/events", 200, bob)
     call("GET", "/events?after=0&timeout=0", 200, bob)

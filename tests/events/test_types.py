@@ -18,7 +18,7 @@ from hubbub.events.feed import Feed
 from hubbub.events.types import LOGGED, SIGNALS, AnyEvent, EventData, MemberRemoved
 from hubbub.models import User
 from hubbub.realtime.live import live_of
-from hubbub.services import conversations, members, messages, reads, signals
+from hubbub.services import conversations, members, messages, reactions, reads, signals
 from tests.support.chat import new_group, post
 from tests.support.people import as_user, people
 
@@ -51,7 +51,10 @@ def test_every_logged_type_is_emitted_as_its_model_describes(
     message = post(app, bob, group, "hello")
     with app.app_context():
         messages.edit_message(as_user(bob), message, "hello again")
+        reactions.add_reaction(as_user(bob), message, "👍")
+        reactions.remove_reaction(as_user(bob), message, "👍")
         reads.mark_read(as_user(ana), group, message)
+        reads.set_muted(as_user(ana), group, True)
         messages.delete_message(as_user(bob), message)
         members.remove_member(as_user(ana), group, cyd)
 

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from hubbub.models import Conversation, Membership, Message, MessageRevision, db
+from hubbub.models import Conversation, Membership, Mention, Message, MessageRevision, Reaction, db
 from tests.support import count
 
 if TYPE_CHECKING:
@@ -18,7 +18,14 @@ if TYPE_CHECKING:
 
 API = "/api/v1"
 CONVERSATIONS = f"{API}/conversations"
-CHAT_MODELS: tuple[Any, ...] = (Message, MessageRevision, Conversation, Membership)
+CHAT_MODELS: tuple[Any, ...] = (
+    Message,
+    MessageRevision,
+    Conversation,
+    Membership,
+    Mention,
+    Reaction,
+)
 MESSAGE_KEYS = {
     "id",
     "conversation_id",
@@ -30,6 +37,8 @@ MESSAGE_KEYS = {
     "edited_at",
     "deleted_at",
     "client_id",
+    "reply_to",
+    "reactions",
 }
 
 

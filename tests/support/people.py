@@ -41,6 +41,9 @@ class Person:
     def patch(self, path: str, **kwargs: Any) -> TestResponse:
         return self.client.patch(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
+    def put(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.client.put(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
     def delete(self, path: str, **kwargs: Any) -> TestResponse:
         headers = self._headers(kwargs.pop("headers", None))
         return self.client.delete(path, headers=headers, **kwargs)

@@ -5,24 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from flask.typing import ResponseReturnValue
-from pydantic import BeforeValidator, Field, RootModel
+from pydantic import Field, RootModel
 
 from hubbub.api import bp
 from hubbub.api.caller import caller
 from hubbub.api.docs import endpoint
-from hubbub.api.validation import Body, Cursor, Query, stated, trimmed
+from hubbub.api.validation import Body, Cursor, Id, Query, stated, trimmed
 from hubbub.services import activity, conversations, members, reads
 from hubbub.wire import schemas
 from hubbub.wire import serialize as out
 
-
-def _integral(value: object) -> object:
-    # JSON has one kind of number: 3.0 is the integer 3 to JSON Schema (and to our OpenAPI
-    # document), so it is taken as one; 3.5 still fails the strict int check.
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-Id = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_integral)]
 Title = Annotated[
     str,
     stated(pattern=trimmed(conversations.TITLE_MAX)),
@@ -181,3 +173,15 @@ def remove_member(conversation_id: int, user_id: int) -> ResponseReturnValue:
 @endpoint(tags=["conversations"], body=ReadUpTo, ok={200: schemas.ConversationEnvelope})
 def mark_read(conversation_id: int, body: ReadUpTo) -> ResponseReturnValue:
     return _conversation(reads.mark_read(caller(), conversation_id, body.message_id))
+
+
+@bp.put("/conversations/<int:conversation_id>/mute")
+@endpoint(tags=["conversations"], ok={200: schemas.ConversationEnvelope})
+def mute(conversation_id: int) -> ResponseReturnValue:
+    return _conversation(reads.set_muted(caller(), conversation_id, True))
+
+
+@bp.delete("/conversations/<int:conversation_id>/mute")
+@endpoint(tags=["conversations"], ok={200: schemas.ConversationEnvelope})
+def unmute(conversation_id: int) -> ResponseReturnValue:
+    return _conversation(reads.set_muted(caller(), conversation_id, False))

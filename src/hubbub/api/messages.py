@@ -10,9 +10,10 @@ from pydantic import Field
 from hubbub.api import bp
 from hubbub.api.caller import caller
 from hubbub.api.docs import endpoint
-from hubbub.api.validation import Body, Cursor, Query, stated, trimmed
+from hubbub.api.validation import Body, Cursor, Id, Query, stated, trimmed
 from hubbub.models import Message
-from hubbub.services import messages
+from hubbub.services import messages, reactions
+from hubbub.services.errors import Invalid
 from hubbub.wire import schemas
 from hubbub.wire import serialize as out
 
@@ -20,6 +21,11 @@ from hubbub.wire import serialize as out
 class HistoryPage(Query):
     before: Cursor | None = None
     after: Cursor | None = None
+    around: Cursor | None = Field(
+        None,
+        description="A page centred on this message id (or where it would be), newest first, "
+        "with has_newer; not with before or after (422).",
+    )
     limit: Annotated[int, Field(ge=1, le=messages.PAGE_MAX)] = 50
 
 
@@ -43,6 +49,11 @@ class NewMessage(Body):
         "answers 200 with the first message instead of a second copy. One already used for a "
         "message in another conversation is refused with 409.",
     )
+    reply_to: Id | None = Field(
+        None,
+        description="The id of the message this one answers: one of this conversation's that "
+        "is not deleted (422 otherwise).",
+    )
 
 
 class Edit(Body):
@@ -58,10 +69,25 @@ def _message(message: Message) -> dict[str, object]:
 @bp.get("/conversations/<int:conversation_id>/messages")
 @endpoint(tags=["messages"], query=HistoryPage, ok={200: schemas.MessagePage})
 def list_messages(conversation_id: int, params: HistoryPage) -> ResponseReturnValue:
-    page, has_more = messages.list_messages(
-        caller(), conversation_id, before=params.before, after=params.after, limit=params.limit
+    has_newer = None
+    if params.around is None:
+        page, has_more = messages.list_messages(
+            caller(), conversation_id, before=params.before, after=params.after, limit=params.limit
+        )
+    elif params.before is not None or params.after is not None:
+        raise Invalid(
+            "A page around a message takes no other cursor.",
+            fields={"around": "Give around alone, or before or after without it."},
+        )
+    else:
+        page, has_more, has_newer = messages.messages_around(
+            caller(), conversation_id, params.around, limit=params.limit
+        )
+    return out.dump(
+        schemas.MessagePage(
+            messages=[out.message(m) for m in page], has_more=has_more, has_newer=has_newer
+        )
     )
-    return out.dump(schemas.MessagePage(messages=[out.message(m) for m in page], has_more=has_more))
 
 
 @bp.post("/conversations/<int:conversation_id>/messages")
@@ -71,7 +97,9 @@ def list_messages(conversation_id: int, params: HistoryPage) -> ResponseReturnVa
     ok={200: schemas.MessageEnvelope, 201: schemas.MessageEnvelope},
 )
 def send_message(conversation_id: int, body: NewMessage) -> ResponseReturnValue:
-    message, created = messages.send_message(caller(), conversation_id, body.body, body.client_id)
+    message, created = messages.send_message(
+        caller(), conversation_id, body.body, body.client_id, reply_to=body.reply_to
+    )
     return _message(message), 201 if created else 200
 
 
@@ -92,3 +120,15 @@ def delete_message(message_id: int) -> ResponseReturnValue:
 def list_revisions(message_id: int) -> ResponseReturnValue:
     revisions = messages.list_revisions(caller(), message_id)
     return out.dump(schemas.RevisionList(revisions=[out.revision(r) for r in revisions]))
+
+
+@bp.put("/messages/<int:message_id>/reactions/<path:emoji>")
+@endpoint(tags=["messages"], ok={200: schemas.MessageEnvelope})
+def add_reaction(message_id: int, emoji: str) -> ResponseReturnValue:
+    return _message(reactions.add_reaction(caller(), message_id, emoji))
+
+
+@bp.delete("/messages/<int:message_id>/reactions/<path:emoji>")
+@endpoint(tags=["messages"], ok={200: schemas.MessageEnvelope})
+def remove_reaction(message_id: int, emoji: str) -> ResponseReturnValue:
+    return _message(reactions.remove_reaction(caller(), message_id, emoji))

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, TypeVar
 
 from flask import request
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, ValidationError
 from pydantic.json_schema import WithJsonSchema
 
 from hubbub.services.errors import Invalid, ServiceError
@@ -18,6 +18,16 @@ M = TypeVar("M", bound=BaseModel)
 Q = TypeVar("Q", bound="Query")
 # A position in a paged list (an id to page from), in the database's integer range.
 Cursor = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
+def _integral(value: object) -> object:
+    # JSON has one kind of number: 3.0 is the integer 3 to JSON Schema (and to our OpenAPI
+    # document), so it is taken as one; 3.5 still fails the strict int check.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# The id of a row, in a JSON body.
+Id = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_integral)]
 
 
 class Malformed(ServiceError):

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from hubbub.events.bus import bus_of
 from hubbub.events.feed import COUNTER_ROW, viewers_between
 from hubbub.events.types import EventData, MessageDeleted
-from hubbub.models import Event, EventCounter, MemberSpan, db, utcnow
+from hubbub.models import Event, EventCounter, MemberSpan, Message, db, utcnow
 
 PENDING = "hubbub.pending_events"
 COMMITTED = "hubbub.committed_events"
@@ -84,6 +84,24 @@ def erase_message_bodies(message_id: int, tombstone: MessageDeleted) -> None:
         .where(Event.message_id == message_id)
         .values(data=json.dumps(tombstone.dump(), separators=(",", ":")))
     )
+
+
+def erase_quotes(message_id: int) -> None:
+    """Blank the excerpt of a deleted message in the events of the replies that quote it."""
+    replies = select(Message.id).where(Message.reply_to_id == message_id)
+    rows = db.session.execute(
+        select(Event.id, Event.data).where(Event.message_id.in_(replies))
+    ).all()
+    for event_id, data in rows:
+        decoded = json.loads(data)
+        quote = decoded.get("message", {}).get("reply_to")
+        if quote and quote.get("id") == message_id and quote.get("excerpt") is not None:
+            quote["excerpt"] = None
+            db.session.execute(
+                update(Event)
+                .where(Event.id == event_id)
+                .values(data=json.dumps(decoded, separators=(",", ":")))
+            )
 
 
 def prune(retention: timedelta) -> int:

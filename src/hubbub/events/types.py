@@ -48,6 +48,20 @@ class MessageDeleted(EventData):
     message: MessageOut
 
 
+class ReactionAdded(EventData):
+    TYPE = "reaction.added"
+    message_id: int
+    emoji: str
+    user_id: int
+
+
+class ReactionRemoved(EventData):
+    TYPE = "reaction.removed"
+    message_id: int
+    emoji: str
+    user_id: int
+
+
 class ConversationCreated(EventData):
     TYPE = "conversation.created"
     conversation: ConversationInfo
@@ -84,6 +98,14 @@ class ReadUpdated(EventData):
     last_read_message_id: int
 
 
+class MuteUpdated(EventData):
+    """Sent to that member alone: their other devices follow."""
+
+    TYPE = "mute.updated"
+    user_id: int
+    muted: bool
+
+
 class Typing(EventData):
     TYPE = "typing"
     user: PublicUser
@@ -106,12 +128,15 @@ LOGGED: tuple[type[EventData], ...] = (
     MessageCreated,
     MessageEdited,
     MessageDeleted,
+    ReactionAdded,
+    ReactionRemoved,
     ConversationCreated,
     ConversationUpdated,
     MemberAdded,
     MemberUpdated,
     MemberRemoved,
     ReadUpdated,
+    MuteUpdated,
 )
 SIGNALS: tuple[type[EventData], ...] = (Typing, Presence)
 # Conversations a user starts or stops seeing at these events.

@@ -4,7 +4,7 @@ from hubbub.models.activity import Activity
 from hubbub.models.base import Base, db, utcnow
 from hubbub.models.conversation import Conversation, Membership
 from hubbub.models.event import Event, EventCounter, MemberSpan
-from hubbub.models.message import Mention, Message, MessageRevision
+from hubbub.models.message import Mention, Message, MessageRevision, Reaction
 from hubbub.models.session import WebSession
 from hubbub.models.token import ApiToken
 from hubbub.models.user import User
@@ -21,6 +21,7 @@ __all__ = [
     "Membership",
     "Message",
     "MessageRevision",
+    "Reaction",
     "User",
     "WebSession",
     "db",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hubbub.models.base import UTCDateTime, db, utcnow
@@ -50,6 +50,8 @@ class Membership(db.Model):  # type: ignore[name-defined,misc]
     # Set when the person left or was removed; the row stays so a return is a re-join.
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_read_message_id: Mapped[int | None] = mapped_column(Integer)
+    # Muted: this member's conversation never notifies and its badges stay quiet.
+    muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     conversation: Mapped[Conversation] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()

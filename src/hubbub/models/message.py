@@ -34,9 +34,15 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sender: Mapped[User] = relationship(lazy="joined")
+    # The message this one answers, loaded with every page for its quote.
+    reply_to: Mapped[Message | None] = relationship(remote_side=[id], lazy="selectin", join_depth=1)
     # Who the body names with @username (or @all): loaded with every page of messages.
     mentioned: Mapped[list[Mention]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="Mention.user_id"
+    )
+    # Everyone's reactions, in the order they were made: loaded with every page of messages.
+    reactions: Mapped[list[Reaction]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="Reaction.id"
     )
 
 
@@ -51,6 +57,20 @@ class Mention(db.Model):  # type: ignore[name-defined,misc]
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class Reaction(db.Model):  # type: ignore[name-defined,misc]
+    """One person's emoji on one message."""
+
+    __tablename__ = "reactions"
+    # One of each emoji per person: a second PUT finds the first.
+    __table_args__ = (UniqueConstraint("message_id", "emoji", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    emoji: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class MessageRevision(db.Model):  # type: ignore[name-defined,misc]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from hubbub.events.log import erase_message_bodies, record
+from hubbub.events.log import erase_message_bodies, erase_quotes, record
 from hubbub.events.types import MessageCreated, MessageDeleted, MessageEdited
 from hubbub.models import (
     Conversation,
@@ -31,26 +31,35 @@ PAGE_MAX = 100
 MISSING = "There is no such message."
 
 
-def access_message(user: User, message_id: int) -> tuple[Message, Conversation, Membership]:
-    """The message with its conversation and the caller's membership; NotFound for outsiders."""
+def access_message(
+    user: User, message_id: int, *, lock: bool = False
+) -> tuple[Message, Conversation, Membership]:
+    """The message with its conversation and the caller's membership; NotFound for outsiders.
+
+    With `lock`, the conversation's row is held until commit, as access_conversation does."""
     message = db.session.get(Message, message_id)
     if message is None:
         raise NotFound(MISSING)
     try:
-        conversation, membership = access_conversation(user, message.conversation_id)
+        conversation, membership = access_conversation(user, message.conversation_id, lock=lock)
     except NotFound:
         raise NotFound(MISSING) from None
     return message, conversation, membership
 
 
 def send_message(
-    user: User, conversation_id: int, body: str, client_id: str | None = None
+    user: User,
+    conversation_id: int,
+    body: str,
+    client_id: str | None = None,
+    reply_to: int | None = None,
 ) -> tuple[Message, bool]:
     """Post body to a conversation the caller is in; returns the message and whether it is new.
 
     With a client_id, a retry returns the first message instead of a second copy: the unique
-    key on (sender, client id) holds even when retries race. Emits message.created (a retry
-    emits nothing).
+    key on (sender, client id) holds even when retries race. With reply_to, the message answers
+    another of the same conversation that is not deleted. Emits message.created (a retry emits
+    nothing).
     """
     # Hold the conversation's row until commit, so that its messages take their ids in commit
     # order: a reader paging with ?after= never finds an older id appear behind a newer one.
@@ -63,7 +72,14 @@ def send_message(
         earlier = _by_client_id(user, client_id)
         if earlier is not None:
             return _same_conversation(earlier, conversation), False
-    message = Message(conversation_id=conversation.id, sender_id=user.id, client_id=client_id)
+    quoted = _answerable(conversation, reply_to) if reply_to is not None else None
+    message = Message(
+        conversation_id=conversation.id,
+        sender_id=user.id,
+        client_id=client_id,
+        reply_to=quoted,
+        reactions=[],
+    )
     _write_body(message, conversation, body)
     db.session.add(message)
     try:
@@ -82,6 +98,22 @@ def send_message(
     )
     db.session.commit()
     return message, True
+
+
+def _answerable(conversation: Conversation, message_id: int) -> Message:
+    """The message a reply answers: one of this conversation's, not deleted."""
+    quoted = db.session.get(Message, message_id)
+    if quoted is None or quoted.conversation_id != conversation.id:
+        raise Invalid(
+            "There is no such message in this conversation to reply to.",
+            fields={"reply_to": "Give the id of a message in this conversation."},
+        )
+    if quoted.deleted_at is not None:
+        raise Invalid(
+            "That message was deleted and cannot be answered.",
+            fields={"reply_to": "Reply to a message that is not deleted."},
+        )
+    return quoted
 
 
 def _write_body(message: Message, conversation: Conversation, body: str) -> None:
@@ -160,8 +192,9 @@ def edit_message(user: User, message_id: int, body: str) -> Message:
 def delete_message(user: User, message_id: int) -> Message:
     """Turn a message into a tombstone for everyone: its author or a group owner/admin may.
 
-    The body and every earlier version are erased from the database, the log included.
-    Deleting a tombstone again changes nothing. Emits message.deleted.
+    The body, every earlier version and the reactions are erased from the database, the log
+    included, and so are the excerpts that replies quote of it. Deleting a tombstone again
+    changes nothing. Emits message.deleted.
     """
     message, conversation, membership = access_message(user, message_id)
     moderator = permissions(conversation.kind, membership.role).delete_any_message
@@ -172,9 +205,11 @@ def delete_message(user: User, message_id: int) -> Message:
         message.body = None
         message.html = None
         _set_mentions(message, set())
+        message.reactions = []
         message.deleted_at = utcnow()
         tombstone = MessageDeleted(message=serialize.message(message))
         erase_message_bodies(message.id, tombstone)
+        erase_quotes(message.id)
         record(tombstone, message.conversation_id)
         db.session.commit()
     return message
@@ -204,9 +239,7 @@ def list_messages(
     Newest first, from the end or from just before `before`; with `after`, oldest first from
     just after it. Each page is one range scan of the (conversation_id, id) index.
     """
-    conversation, _ = access_conversation(user, conversation_id)
-    if not 1 <= limit <= PAGE_MAX:
-        raise Invalid("Bad page size.", fields={"limit": f"Use 1 to {PAGE_MAX}."})
+    conversation = _history_of(user, conversation_id, limit)
     query = select(Message).where(Message.conversation_id == conversation.id)
     if before is not None:
         query = query.where(Message.id < before)
@@ -216,3 +249,43 @@ def list_messages(
         query = query.order_by(Message.id.desc())
     page = list(db.session.scalars(query.limit(limit + 1)))
     return page[:limit], len(page) > limit
+
+
+def messages_around(
+    user: User, conversation_id: int, message_id: int, limit: int = 50
+) -> tuple[list[Message], bool, bool]:
+    """A page of history centred on message_id (or where it would be), newest first, with
+    whether older and whether newer messages lie beyond it.
+
+    Half the page is newer than message_id, the rest it and older; a side that runs short
+    leaves its room to the other. Two range scans of the (conversation_id, id) index.
+    """
+    conversation = _history_of(user, conversation_id, limit)
+    ours = Message.conversation_id == conversation.id
+    newer = list(
+        db.session.scalars(
+            select(Message)
+            .where(ours, Message.id > message_id)
+            .order_by(Message.id.asc())
+            .limit(limit + 1)
+        )
+    )
+    older = list(
+        db.session.scalars(
+            select(Message)
+            .where(ours, Message.id <= message_id)
+            .order_by(Message.id.desc())
+            .limit(limit + 1)
+        )
+    )
+    n_newer = min(len(newer), limit // 2)
+    n_older = min(len(older), limit - n_newer)
+    n_newer = min(len(newer), limit - n_older)
+    return newer[:n_newer][::-1] + older[:n_older], len(older) > n_older, len(newer) > n_newer
+
+
+def _history_of(user: User, conversation_id: int, limit: int) -> Conversation:
+    conversation, _ = access_conversation(user, conversation_id)
+    if not 1 <= limit <= PAGE_MAX:
+        raise Invalid("Bad page size.", fields={"limit": f"Use 1 to {PAGE_MAX}."})
+    return conversation

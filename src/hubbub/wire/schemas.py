@@ -61,6 +61,23 @@ class TokenList(Out):
     tokens: list[TokenOut]
 
 
+class ReplyOut(Out):
+    """The message a reply answers, as the reply quotes it."""
+
+    id: int
+    sender: PublicUser
+    excerpt: str | None = Field(
+        description="The start of its text as it reads now (it follows edits), without "
+        "formatting; null once it is deleted."
+    )
+
+
+class ReactionOut(Out):
+    emoji: str
+    count: int
+    user_ids: list[int] = Field(description="Who reacted with it, in the order they did.")
+
+
 class MessageOut(Out):
     id: int
     conversation_id: int
@@ -80,6 +97,10 @@ class MessageOut(Out):
     edited_at: datetime | None
     deleted_at: datetime | None
     client_id: str | None = Field(description="The sender's own key for the message, if given.")
+    reply_to: ReplyOut | None = Field(description="The message this one answers, if any.")
+    reactions: list[ReactionOut] = Field(
+        description="One entry per emoji, in the order each was first used; empty once deleted."
+    )
 
 
 class MessageEnvelope(Out):
@@ -88,7 +109,12 @@ class MessageEnvelope(Out):
 
 class MessagePage(Out):
     messages: list[MessageOut]
-    has_more: bool
+    has_more: bool = Field(
+        description="Older messages lie beyond the page (newer ones with after)."
+    )
+    has_newer: bool | None = Field(
+        None, description="With around only: newer messages lie beyond the page; null otherwise."
+    )
 
 
 class ActivityOut(Out):
@@ -167,6 +193,7 @@ class ConversationOut(Out):
     last_read_message_id: int | None
     unread_count: int
     mention_count: int = Field(description="Unread messages that mention me.")
+    muted: bool = Field(description="I muted it: it never notifies me.")
     last_message: MessageOut | None
     permissions: PermissionsOut
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html.parser import HTMLParser
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -14,6 +15,7 @@ from hubbub.models import (
     Membership,
     Message,
     MessageRevision,
+    Reaction,
     User,
 )
 from hubbub.wire import schemas
@@ -75,7 +77,65 @@ def message(message: Message) -> schemas.MessageOut:
         edited_at=message.edited_at,
         deleted_at=message.deleted_at,
         client_id=message.client_id,
+        # A tombstone quotes nothing: what it answered is gone with it.
+        reply_to=reply(message.reply_to)
+        if message.reply_to is not None and message.deleted_at is None
+        else None,
+        reactions=reactions(message.reactions),
     )
+
+
+EXCERPT_MAX = 120
+
+
+def reply(quoted: Message) -> schemas.ReplyOut:
+    return schemas.ReplyOut(
+        id=quoted.id,
+        sender=public_user(quoted.sender),
+        excerpt=excerpt(quoted.html) if quoted.deleted_at is None and quoted.html else None,
+    )
+
+
+def reactions(rows: Sequence[Reaction]) -> list[schemas.ReactionOut]:
+    """One entry per emoji, in the order each was first used (rows come in the order made)."""
+    who: dict[str, list[int]] = {}
+    for row in rows:
+        who.setdefault(row.emoji, []).append(row.user_id)
+    return [
+        schemas.ReactionOut(emoji=emoji, count=len(user_ids), user_ids=user_ids)
+        for emoji, user_ids in who.items()
+    ]
+
+
+class _Words(HTMLParser):
+    """The text of the server's HTML, a space where a block or a line ends."""
+
+    BREAKS = frozenset({"p", "br", "li", "blockquote", "pre", "ul", "ol"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in self.BREAKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.handle_starttag(tag, None)
+
+
+def excerpt(html: str) -> str:
+    """The start of a rendered body as plain words on one line, cut with an ellipsis."""
+    words = _Words()
+    words.feed(html)
+    words.close()
+    text = " ".join("".join(words.parts).split())
+    if len(text) <= EXCERPT_MAX:
+        return text
+    return text[: EXCERPT_MAX - 1].rstrip() + "…"
 
 
 def activity(entry: Activity) -> schemas.ActivityOut:
@@ -129,6 +189,7 @@ def conversation(summary: Summary) -> schemas.ConversationOut:
         last_read_message_id=summary.membership.last_read_message_id,
         unread_count=summary.unread_count,
         mention_count=summary.mention_count,
+        muted=summary.membership.muted,
         last_message=message(summary.last_message) if summary.last_message else None,
         permissions=schemas.PermissionsOut.model_validate(
             summary.permissions, from_attributes=True
