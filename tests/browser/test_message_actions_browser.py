@@ -145,7 +145,7 @@ def test_the_history_is_one_tab_stop_and_arrows_move_between_messages(
     expect(composer).to_be_focused()
 
     # Backwards from the composer to the search box: the history is the newest message and
-    # its own two buttons, not Edit and Delete of all twenty-one of mine.
+    # its own four buttons, not React, Reply, Edit and Delete of all forty-one messages.
     stops: list[str] = []
     for _ in range(15):
         page.keyboard.press("Shift+Tab")
@@ -153,7 +153,13 @@ def test_the_history_is_one_tab_stop_and_arrows_move_between_messages(
         if stops[-1] == "outside" and len(stops) > 1:
             break
     inside = [s for s in stops if s != "outside"]
-    assert inside == ["delete:line 41", "edit:line 41", "LI:line 41"], stops
+    assert inside == [
+        "delete:line 41",
+        "edit:line 41",
+        "reply:line 41",
+        "react:line 41",
+        "LI:line 41",
+    ], stops
 
     # Arrows from the focused message.
     newest = item(page, "line 41")
@@ -173,8 +179,8 @@ def test_the_history_is_one_tab_stop_and_arrows_move_between_messages(
     # The Tab stop follows: leaving and coming back lands on the message last focused.
     keyboard.press("ArrowUp")
     composer.focus()
-    keyboard.press("Shift+Tab")
-    expect(item(page, "line 40")).to_be_focused()
+    keyboard.press("Shift+Tab")  # the last of line 40's own buttons
+    expect(item(page, "line 40").get_by_role("button", name="Reply")).to_be_focused()
     tab.assert_clean()
 
 

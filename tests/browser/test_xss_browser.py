@@ -361,6 +361,9 @@ def wait_for_title(page: Page, title: str) -> None:
         raise
 
 
+QUOTES = "#message-list li.message .quote-text"
+
+
 def history(page: Page) -> Locator:
     return page.get_by_role("list", name="Messages")
 
@@ -428,9 +431,14 @@ def test_payloads_as_messages_edits_and_earlier_versions(
         composer.fill(payload)
         composer.press("Enter")
     expect(ana.page.locator("li.message.pending")).to_have_count(0)
+    # Each posted one answers the one before it: its quote carries the hostile words too.
+    answered = None
     for number, payload in enumerate(POSTED):
         sender = ana_api if number % 2 == 0 else bob_api
-        sender.call("POST", f"/conversations/{group['id']}/messages", {"body": payload})
+        body = {"body": payload, **({"reply_to": answered} if answered else {})}
+        answered = sender.call("POST", f"/conversations/{group['id']}/messages", body)["message"][
+            "id"
+        ]
     sent = [shown(p) for p in COMPOSED + POSTED]
     listed = rendered(ana_api, group["id"])
     assert [m["body"] for m in listed] == sent
@@ -494,6 +502,11 @@ def test_payloads_as_messages_edits_and_earlier_versions(
         wait_for_bodies(person.page, edited, f"{person.tab.label}: every message, after a reload")
         person.assert_nothing_ran(f"{person.tab.label}: messages after a reload")
         check_earlier_versions(person, "after a reload")
+        # The quotes of the replies, as text: the server's excerpts of the edited originals.
+        excerpts = [m["reply_to"]["excerpt"] for m in edited if m["reply_to"]]
+        assert len(excerpts) == len(POSTED) - 1
+        wait_for_texts(person.page, QUOTES, excerpts, f"{person.tab.label}: quotes after a reload")
+        person.assert_nothing_ran(f"{person.tab.label}: quotes after a reload")
         # The list's preview of the group is its last message, said as text: the words of its
         # rendering on one line.
         who = "You" if person is ana else "ana"

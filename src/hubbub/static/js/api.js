@@ -50,6 +50,7 @@ export class Api {
     return this.call("POST", path, body === undefined ? {} : body, signal);
   }
   patch(path, body) { return this.call("PATCH", path, body); }
+  put(path) { return this.call("PUT", path); }
   delete(path) { return this.call("DELETE", path); }
 }
 

@@ -4,6 +4,8 @@ import { Api, ApiError } from "./api.js";
 import { Composer } from "./composer.js";
 import { Dispatcher } from "./dispatch.js";
 import { Editing } from "./editing.js";
+import { Notifier } from "./notifications.js";
+import { Reactions } from "./reactions.js";
 import { Reading } from "./reading.js";
 import { wireStarting } from "./starting.js";
 import { ConversationStore } from "./store/conversations.js";
@@ -14,6 +16,7 @@ import { showStatus } from "./views/banner.js";
 import { confirmDelete, showRevisions, wireDialogs } from "./views/dialogs.js";
 import { Header } from "./views/header.js";
 import { MessageList } from "./views/messages.js";
+import { EmojiPicker } from "./views/picker.js";
 import { GroupSettings, showCarriedNotice } from "./views/settings.js";
 import { ConversationList } from "./views/sidebar.js";
 import { Switcher } from "./views/switcher.js";
@@ -33,7 +36,8 @@ const conversations = new ConversationStore({
   api, me, changed, reading: (id) => Boolean(reading?.isReading(id)),
 });
 const presence = new PresenceStore({ changed });
-dispatcher.stores.push(conversations, presence);
+dispatcher.stores.push(conversations, presence,
+  new Notifier({ conversations, me, openId, conversationUrl }));
 dispatcher.views.push(
   new ConversationList({ conversations, presence, me, openId, conversationUrl }));
 wireDialogs();
@@ -59,8 +63,13 @@ function openConversation() {
       revisions: (id) => showRevisions(api, id),
       retry: (clientId) => composer.retry(clientId),
       discard: (clientId) => composer.discard(clientId),
+      reply: (message) => composer.replyTo(message),
+      pick: (message, button) => picker.open(button, (emoji) => reactions.toggle(message, emoji)),
+      toggle: (message, emoji) => reactions.toggle(message, emoji),
     },
   });
+  const picker = new EmojiPicker({ emojiUrl: settings.emoji_url });
+  const reactions = new Reactions({ api, me, store });
   editing = new Editing({ api, store, view: list, composer, confirmDelete, changed });
   reading = new Reading({ api, me, store, conversations, view: list });
   const groupSettings = new GroupSettings({

@@ -5,8 +5,9 @@
 // server refused (a 4xx) waits for Retry or Discard, saying why.
 
 import { ApiError, describe, path } from "./api.js";
+import { MentionAutocomplete } from "./autocomplete.js";
 import { touches } from "./dispatch.js";
-import { conversationName, el } from "./format.js";
+import { conversationName, el, excerptOf, nameOf } from "./format.js";
 import { announce } from "./views/announce.js";
 
 const TOUCH = window.matchMedia("(hover: none) and (pointer: coarse)");
@@ -31,9 +32,15 @@ export class Composer {
     });
     this.lastTypingSent = 0;
     this.wanted = null; // the placeholder before it is fitted to the box
+    this.replying = null; // {id, sender, excerpt} of the message the next send answers
     this.measure = null; // a canvas context that measures text
     this.form = document.getElementById("composer");
     this.input = document.getElementById("composer-input");
+    // Made before wire(): its keydown listener runs first and keeps the keys it takes from ours.
+    this.mentions = new MentionAutocomplete({
+      input: this.input, list: document.getElementById("mention-options"), me,
+      conversation: () => this.conversations.get(this.id),
+    });
     if (TOUCH.matches) {
       document.getElementById("composer-hint").textContent =
         "Enter starts a new line; the Send button sends.";
@@ -41,7 +48,7 @@ export class Composer {
     this.wire();
   }
 
-  render(change) {
+  drawFor(change) {
     if (!touches(change, this.id)) return;
     this.form.hidden = this.conversations.isMember(this.id) === false;
     const conversation = this.conversations.get(this.id);
@@ -75,7 +82,33 @@ export class Composer {
   }
 
   send(body) {
-    this.queue.add(this.store.addPending(body));
+    this.queue.add(this.store.addPending(body, this.replying));
+    this.replyTo(null);
+  }
+
+  // Answer this message with the next send (null: answer none); shown above the box.
+  replyTo(message) {
+    this.replying = message && !message.deleted_at ? {
+      id: message.id, sender: message.sender, excerpt: excerptOf(message),
+    } : null;
+    const bar = document.getElementById("reply-bar");
+    bar.hidden = !this.replying;
+    if (this.replying) {
+      document.getElementById("reply-quote").replaceChildren(
+        "Replying to ", el("strong", {}, nameOf(this.replying.sender)), ": ",
+        el("span", { class: "reply-text" }, this.replying.excerpt));
+      this.input.focus();
+    }
+  }
+
+  // The message being answered was deleted meanwhile: nothing to answer any more.
+  render(change) {
+    const id = this.replying?.id;
+    if (id && change.messages && this.store.get(id)?.deleted_at) {
+      this.replyTo(null);
+      announce("The message you were replying to was deleted.");
+    }
+    this.drawFor(change);
   }
 
   // The connection is back (the stream is live again): whatever waits goes now.
@@ -158,6 +191,17 @@ export class Composer {
       }
     });
     this.input.addEventListener("input", () => this.typed());
+    document.getElementById("reply-cancel").addEventListener("click", () => {
+      this.replyTo(null);
+      this.input.focus();
+    });
+    // Escape lets go of the message being answered (the mention list, while open, takes it).
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.replying && !event.defaultPrevented) {
+        event.preventDefault();
+        this.replyTo(null);
+      }
+    });
   }
 }
 
@@ -242,7 +286,7 @@ class SendQueue {
     this.inFlight = control;
     try {
       const answer = await this.api.post(path`/conversations/${this.id}/messages`, {
-        body: pending.body, client_id: clientId,
+        body: pending.body, client_id: clientId, reply_to: pending.replyTo?.id,
       }, control.signal);
       this.store.put(answer.message, { reveal: true });
       this.failures = 0;

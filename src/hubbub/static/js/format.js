@@ -76,11 +76,24 @@ export function parseRendered(html) {
 }
 
 // A message as one line of plain text, for previews and screen readers: the words of its
-// rendering (nothing of it is inserted), else the text as typed.
+// rendering (nothing of it is inserted), a space where a block or a line ends, else the text
+// as typed.
 export function plainText(message) {
   if (message.deleted_at) return "message deleted";
   if (typeof message.html !== "string") return message.body;
-  return parseRendered(message.html).textContent.replace(/\s+/gu, " ").trim();
+  const words = parseRendered(message.html);
+  for (const end of words.querySelectorAll("p, li, br, pre, blockquote")) end.after(" ");
+  return words.textContent.replace(/\s+/gu, " ").trim();
+}
+
+const EXCERPT_MAX = 120; // as the server cuts a reply's quote (wire/serialize.py)
+
+// The start of a message as a reply quotes it, as the server words it.
+export function excerptOf(message) {
+  const text = plainText(message);
+  const chars = Array.from(text);
+  if (chars.length <= EXCERPT_MAX) return text;
+  return `${chars.slice(0, EXCERPT_MAX - 1).join("").trimEnd()}…`;
 }
 
 // One line of a group's activity: "ana added cara", "You renamed the group from “A” to “B”".

@@ -6,7 +6,7 @@ import { ApiError, path } from "../api.js";
 
 const KINDS = new Set([
   "message.created", "message.edited", "message.deleted", "read.updated", "conversation.created",
-  "conversation.updated", "member.added", "member.updated", "member.removed",
+  "conversation.updated", "member.added", "member.updated", "member.removed", "mute.updated",
 ]);
 
 function newestFirst(a, b) {
@@ -179,9 +179,21 @@ export class ConversationStore {
       case "member.removed":
         conversation.members = conversation.members.filter((m) => m.user.id !== data.user_id);
         break;
+      case "mute.updated": // mine alone: I muted it here or on another device
+        conversation.muted = data.muted;
+        break;
       default:
         break;
     }
+  }
+
+  // Mutes or unmutes one of mine; the answer is the conversation as it is now.
+  async setMuted(id, muted) {
+    const url = path`/conversations/${id}/mute`;
+    const answer = await (muted ? this.api.put(url) : this.api.delete(url));
+    const conversation = this.byId.get(id);
+    if (conversation) conversation.muted = answer.conversation.muted;
+    this.changed({ conversations: new Set([id]) });
   }
 
   namesMe(message) {

@@ -5,6 +5,7 @@
 // the history that is loaded: each entry follows the message it names in after_message_id.
 
 import { path } from "../api.js";
+import { excerptOf } from "../format.js";
 
 const PAGE = 50;
 const UNREAD_PAGES = 4; // how far back the first view looks for the first unread message
@@ -80,6 +81,7 @@ export class MessageStore {
     return {
       id: null, client_id: clientId, body: pending.body, sender: this.me,
       created_at: pending.created_at, edited_at: null, deleted_at: null,
+      reply_to: pending.replyTo, reactions: [],
     };
   }
 
@@ -158,6 +160,13 @@ export class MessageStore {
     this.changed({ messages: { all: true, jumped: true } });
   }
 
+  // Loads older pages until the message with this id is in, or the start of the history.
+  async reach(id) {
+    if (this.items.has(id)) return;
+    while (!this.items.has(id) && this.hasMore && this.oldestId() > id) await this.fetchOlder();
+    this.changed({ messages: { all: true } });
+  }
+
   // The activity placed after the messages from `from` up to `before` (null: the end), newest
   // first, page by page; returns the entries that were not known yet.
   async fetchNotes(from, before, pages) {
@@ -211,12 +220,47 @@ export class MessageStore {
         .then(() => this.refreshNotes()).catch(() => {});
       return;
     }
-    if (!event.type.startsWith("message.")) return;
+    const reaction = event.type.startsWith("reaction.");
+    if (!event.type.startsWith("message.") && !reaction) return;
     if (!this.loaded) {
       this.queued.push(event);
+    } else if (reaction) {
+      this.react(data, event.type === "reaction.added");
     } else if (event.type === "message.created" || this.items.has(data.message.id)) {
       this.put(data.message);
     }
+  }
+
+  // Someone's reaction came or went. Either is the same however often it is applied, so the
+  // answer to my own click and the event it sends may come in either order.
+  react({ message_id: id, emoji, user_id: userId }, added) {
+    const message = this.items.get(id);
+    if (!message || message.deleted_at) return;
+    const reactions = (message.reactions || []).map((r) => ({ ...r, user_ids: [...r.user_ids] }));
+    let entry = reactions.find((r) => r.emoji === emoji);
+    if (added && !entry) {
+      entry = { emoji, count: 0, user_ids: [] };
+      reactions.push(entry);
+    }
+    if (!entry) return;
+    if (added && !entry.user_ids.includes(userId)) entry.user_ids.push(userId);
+    if (!added) entry.user_ids = entry.user_ids.filter((uid) => uid !== userId);
+    message.reactions = reactions.map((r) => ({ ...r, count: r.user_ids.length }))
+      .filter((r) => r.count > 0);
+    this.changed({ messages: { ids: [id] } });
+  }
+
+  // The replies to a message quote it as it reads now: an edit rewords them, a delete empties.
+  requote(message) {
+    const ids = [];
+    for (const reply of this.items.values()) {
+      if (reply.reply_to?.id !== message.id) continue;
+      const excerpt = message.deleted_at ? null : excerptOf(message);
+      if (excerpt === reply.reply_to.excerpt) continue;
+      reply.reply_to = { ...reply.reply_to, excerpt };
+      ids.push(reply.id);
+    }
+    return ids;
   }
 
   // A message as the server has it now, from an answer, an event or a page. New ones are
@@ -224,7 +268,8 @@ export class MessageStore {
   put(message, { quiet = false, reveal = false } = {}) {
     const fresh = !quiet && !this.items.has(message.id);
     this.items.set(message.id, message);
-    const change = { ids: [message.id], fresh: fresh ? [message] : [], reveal };
+    const change = { ids: [message.id, ...this.requote(message)], fresh: fresh ? [message] : [],
+      reveal };
     if (message.client_id && message.sender.id === this.me.id
         && this.pending.delete(message.client_id)) {
       change.pending = [message.client_id];
@@ -232,10 +277,13 @@ export class MessageStore {
     this.changed({ messages: change });
   }
 
-  // Shows a send at once; returns its client_id.
-  addPending(body) {
+  // Shows a send at once; returns its client_id. replyTo: the quote of the message it
+  // answers ({id, sender, excerpt}), or null.
+  addPending(body, replyTo = null) {
     const clientId = newClientId();
-    this.pending.set(clientId, { body, state: "sending", created_at: new Date().toISOString() });
+    this.pending.set(clientId, {
+      body, replyTo, state: "sending", created_at: new Date().toISOString(),
+    });
     this.changed({ messages: { pending: [clientId], reveal: true } });
     return clientId;
   }

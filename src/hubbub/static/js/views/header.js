@@ -1,8 +1,10 @@
 // The open conversation's header: its name, who is in it or whether the other person is
-// online, the Group settings button, and the notice once I am not in it.
+// online, the Mute and Group settings buttons, and the notice once I am not in it.
 
+import { describe } from "../api.js";
 import { touches } from "../dispatch.js";
 import { conversationName, el, otherMember } from "../format.js";
+import { announce } from "./announce.js";
 
 const NAMED = 3; // members named in the header before "and N more"
 
@@ -17,6 +19,8 @@ export class Header {
     this.title = document.getElementById("conversation-title");
     this.subtitle = document.getElementById("conversation-subtitle");
     this.settingsButton = document.getElementById("settings-button");
+    this.muteButton = document.getElementById("mute-button");
+    this.muteButton.addEventListener("click", () => this.toggleMute());
     this.leftNotice = document.getElementById("left-notice");
     // A title cut short by the narrow header shows whole when tapped, and folds again.
     this.title.addEventListener("click", () => this.title.classList.toggle("expanded"));
@@ -29,6 +33,8 @@ export class Header {
     if (conversation) this.shown = conversation;
     this.leftNotice.hidden = !left;
     this.settingsButton.hidden = left || conversation?.kind !== "group";
+    this.muteButton.hidden = left || !conversation;
+    if (conversation) this.drawMute(conversation.muted);
     if (!this.shown) {
       if (left) this.title.textContent = "Conversation";
       return;
@@ -56,6 +62,30 @@ export class Header {
         el("span", { class: online ? "dot online" : "dot", "aria-hidden": "true" }), status);
     } else {
       this.subtitle.replaceChildren(el("span", { class: "summary" }, memberSummary(this.shown)));
+    }
+  }
+
+  // A pressed "Muted" while muted, "Mute" while not; the name says what a press does.
+  drawMute(muted) {
+    const text = muted ? "Muted" : "Mute";
+    if (this.muteButton.textContent !== text) this.muteButton.textContent = text;
+    this.muteButton.setAttribute("aria-pressed", String(Boolean(muted)));
+    this.muteButton.title = muted
+      ? "Muted: no notifications from this conversation. Press to unmute."
+      : "Mute: no notifications from this conversation.";
+  }
+
+  async toggleMute() {
+    const conversation = this.conversations.get(this.id);
+    if (!conversation) return;
+    this.muteButton.disabled = true;
+    try {
+      await this.conversations.setMuted(this.id, !conversation.muted);
+      announce(conversation.muted ? "Muted." : "Unmuted.");
+    } catch (error) {
+      announce(`Could not change it. ${describe(error)}`);
+    } finally {
+      this.muteButton.disabled = false;
     }
   }
 

@@ -9,6 +9,7 @@ import {
   parseRendered, plainText, plural, shortClock,
 } from "../format.js";
 import { announce } from "./announce.js";
+import { reactionRow } from "./reactions.js";
 
 const NEAR_EDGE_PX = 80;
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
@@ -17,7 +18,8 @@ const SEEN_PX = 32; // how much of a message must show before it counts as seen
 
 export class MessageList {
   // actions: what the buttons in a message do: edit(node), delete(node), revisions(id),
-  // retry(clientId), discard(clientId). onFailed(text): the history could not be loaded.
+  // retry(clientId), discard(clientId), reply(message), pick(message, button) to choose a
+  // reaction, toggle(message, emoji). onFailed(text): the history could not be loaded.
   constructor({ store, conversations, me, actions, onFailed }) {
     this.store = store;
     this.conversations = conversations;
@@ -127,6 +129,7 @@ export class MessageList {
       el("time", { datetime: message.created_at, title: fullTime(message.created_at) },
         el("span", { class: "clock" }, clock(message.created_at)),
         el("span", { class: "short-clock" }, shortClock(message.created_at)))));
+    if (message.reply_to && !deleted) node.append(this.quoteNode(message.reply_to));
     // The body and its "(edited)" mark share a line: the mark follows the text.
     const content = el("div", { class: "content" });
     let body;
@@ -163,7 +166,11 @@ export class MessageList {
         : el("p", { class: "status" },
           pending.state === "waiting" ? "Waiting for connection…" : "Sending…"));
     } else if (!deleted) {
-      const actions = [];
+      const actions = [
+        el("button", { type: "button", dataset: { action: "react" }, "aria-haspopup": "dialog" },
+          "React"),
+        el("button", { type: "button", dataset: { action: "reply" } }, "Reply"),
+      ];
       if (mine) actions.push(el("button", { type: "button", dataset: { action: "edit" } }, "Edit"));
       if (mine || this.mayDeleteAny) {
         actions.push(el("button", { type: "button", dataset: { action: "delete" } }, "Delete"));
@@ -180,7 +187,52 @@ export class MessageList {
             ...actions));
       }
     }
+    if (!deleted && !pending) {
+      const row = reactionRow(message, this.me, (id) => this.nameOfMember(id));
+      if (row) node.append(row);
+    }
     return node;
+  }
+
+  // The message a reply answers, above its text: a click goes to it.
+  quoteNode(reply) {
+    const gone = reply.excerpt === null;
+    const words = gone ? "message deleted" : reply.excerpt;
+    return el("button", {
+      type: "button", class: `quote${gone ? " gone" : ""}`,
+      dataset: { action: "quote", quoteId: reply.id },
+      "aria-label": `In reply to ${nameOf(reply.sender)}: ${words}. Show that message`,
+    },
+    el("span", { class: "quote-sender" }, nameOf(reply.sender)),
+    " ",
+    el("span", { class: "quote-text" }, words));
+  }
+
+  // A member's name by id, for who reacted; someone who left is "someone".
+  nameOfMember(id) {
+    if (id === this.me.id) return "you";
+    const member = this.conversations.get(this.id)?.members.find((m) => m.user.id === id);
+    return member ? nameOf(member.user) : "someone";
+  }
+
+  // Goes to a message, loading older history until it is there; marks it for a moment.
+  async show(id) {
+    try {
+      await this.store.reach(id);
+    } catch {
+      return; // the history could not be loaded; the quote can be clicked again
+    }
+    const node = this.nodeFor(id);
+    if (!node) {
+      announce("That message is no longer in the history.");
+      return;
+    }
+    node.scrollIntoView({ block: "center" });
+    this.activate(node);
+    node.focus({ preventScroll: true });
+    node.classList.remove("target");
+    void node.offsetWidth; // start the highlight again when it is shown twice
+    node.classList.add("target");
   }
 
   // One line of the group's activity, between the messages it came between; drawn once; an
@@ -248,10 +300,9 @@ export class MessageList {
     if (old?.classList.contains("editing") && !message.deleted_at) return;
     const node = this.renderMessage(message, null);
     if (old) {
-      const focused = old.contains(document.activeElement)
-        ? document.activeElement.dataset.action : null;
+      const focused = old.contains(document.activeElement) ? document.activeElement : null;
       old.replaceWith(node);
-      if (focused) node.querySelector(`[data-action="${focused}"]`)?.focus();
+      if (focused) this.refocus(node, focused);
       return;
     }
     let before = null;
@@ -262,6 +313,16 @@ export class MessageList {
       }
     }
     this.list.insertBefore(node, before);
+  }
+
+  // Focus goes back to the same button in the new drawing (the same emoji's chip), or to the
+  // message when that button is gone (my reaction was the chip's last).
+  refocus(node, focused) {
+    const { action, emoji } = focused.dataset;
+    const same = action && [...node.querySelectorAll(`[data-action="${action}"]`)]
+      .find((button) => emoji === undefined || button.dataset.emoji === emoji);
+    if (same) same.focus();
+    else node.focus();
   }
 
   placePending(clientId) {
@@ -488,6 +549,13 @@ export class MessageList {
       else if (action === "revisions") this.actions.revisions(Number(node.dataset.id));
       else if (action === "retry") this.actions.retry(node.dataset.clientId);
       else if (action === "discard") this.actions.discard(node.dataset.clientId);
+      else if (action === "reply") this.actions.reply(this.store.get(Number(node.dataset.id)));
+      else if (action === "quote") this.show(Number(button.dataset.quoteId));
+      else if (action === "react") {
+        this.actions.pick(this.store.get(Number(node.dataset.id)), button);
+      } else if (action === "toggle-reaction") {
+        this.actions.toggle(this.store.get(Number(node.dataset.id)), button.dataset.emoji);
+      }
       if (action !== "more") this.closeMenu();
       else this.toggleMenu(node);
     });

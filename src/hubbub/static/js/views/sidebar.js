@@ -95,11 +95,14 @@ export class ConversationList {
       preview = `${who}: ${plainText(last)}`;
     }
     const online = Boolean(other && this.presence.isOnline(other.id));
+    const { muted } = conversation;
     const label = [name, unread ? plural(unread, "unread message", "unread messages") : null,
       mentions ? plural(mentions, "mention", "mentions") : null,
-      online ? "online" : null].filter(Boolean).join(", ");
+      muted ? "muted" : null, online ? "online" : null].filter(Boolean).join(", ");
 
     parts.item.classList.toggle("unread", Boolean(unread));
+    // Muted: its badge is quiet and its name not bold; it still moves up with new messages.
+    parts.item.classList.toggle("muted", Boolean(muted));
     if (!parts.item.classList.length) parts.item.removeAttribute("class");
     setAttribute(parts.link, "aria-current", conversation.id === openId ? "page" : null);
     setAttribute(parts.link, "aria-label", label);
