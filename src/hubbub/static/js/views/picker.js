@@ -92,6 +92,7 @@ export class EmojiPicker {
     this.draw();
     this.popover.hidden = false;
     this.place();
+    this.resized.observe(anchor.closest("ul, ol") || document.body);
     // Again once the click is done with: the touch "⋯" menu holding the button closes after it.
     requestAnimationFrame(() => {
       if (this.anchor) this.place();
@@ -108,6 +109,7 @@ export class EmojiPicker {
     this.anchor = null;
     this.onPick = null;
     this.popover.hidden = true;
+    this.resized.disconnect();
     if (restore) standIn(anchor)?.focus();
   }
 
@@ -254,6 +256,9 @@ export class EmojiPicker {
     window.addEventListener("resize", follow);
     window.visualViewport?.addEventListener("resize", follow);
     document.addEventListener("scroll", follow, { capture: true, passive: true });
+    // The list around the button can grow or shrink without a scroll (a short history sits at
+    // the bottom of its box, so a reaction arriving below moves the button up).
+    this.resized = new ResizeObserver(follow);
   }
 
   rove(button) {
