@@ -39,7 +39,7 @@ def add_reaction(user: User, message_id: int, emoji: str) -> Message:
     emoji = clean_emoji(emoji)
     if message.deleted_at is not None:
         raise Conflict("A deleted message cannot get reactions.")
-    if any(r.emoji == emoji and r.user_id == user.id for r in message.reactions):
+    if _mine(message, user, emoji) is not None:
         return message
     used = {r.emoji for r in message.reactions}
     if emoji not in used and len(used) >= DISTINCT_MAX:
@@ -65,12 +65,16 @@ def remove_reaction(user: User, message_id: int, emoji: str) -> Message:
     """Take back my reaction; one I never made changes nothing. Emits reaction.removed."""
     message, conversation, _ = access_message(user, message_id, lock=True)
     emoji = clean_emoji(emoji)
-    mine = [r for r in message.reactions if r.emoji == emoji and r.user_id == user.id]
-    if mine:
-        message.reactions.remove(mine[0])
+    mine = _mine(message, user, emoji)
+    if mine is not None:
+        message.reactions.remove(mine)
         record(
             ReactionRemoved(message_id=message.id, emoji=emoji, user_id=user.id),
             conversation.id,
         )
         db.session.commit()
     return message
+
+
+def _mine(message: Message, user: User, emoji: str) -> Reaction | None:
+    return next((r for r in message.reactions if r.emoji == emoji and r.user_id == user.id), None)

@@ -48,7 +48,13 @@ export class Composer {
     this.wire();
   }
 
-  drawFor(change) {
+  render(change) {
+    // The message being answered was deleted meanwhile: nothing to answer any more.
+    const answering = this.replying?.id;
+    if (answering && change.messages && this.store.get(answering)?.deleted_at) {
+      this.replyTo(null);
+      announce("The message you were replying to was deleted.");
+    }
     if (!touches(change, this.id)) return;
     this.form.hidden = this.conversations.isMember(this.id) === false;
     const conversation = this.conversations.get(this.id);
@@ -99,16 +105,6 @@ export class Composer {
         el("span", { class: "reply-text" }, this.replying.excerpt));
       this.input.focus();
     }
-  }
-
-  // The message being answered was deleted meanwhile: nothing to answer any more.
-  render(change) {
-    const id = this.replying?.id;
-    if (id && change.messages && this.store.get(id)?.deleted_at) {
-      this.replyTo(null);
-      announce("The message you were replying to was deleted.");
-    }
-    this.drawFor(change);
   }
 
   // The connection is back (the stream is live again): whatever waits goes now.
@@ -188,19 +184,16 @@ export class Composer {
         this.form.requestSubmit();
       } else if (event.key === "ArrowUp" && this.input.value === "") {
         if (this.editLast()) event.preventDefault();
+      } else if (event.key === "Escape" && this.replying) {
+        // Lets go of the message being answered (the mention list, while open, takes Escape).
+        event.preventDefault();
+        this.replyTo(null);
       }
     });
     this.input.addEventListener("input", () => this.typed());
     document.getElementById("reply-cancel").addEventListener("click", () => {
       this.replyTo(null);
       this.input.focus();
-    });
-    // Escape lets go of the message being answered (the mention list, while open, takes it).
-    this.input.addEventListener("keydown", (event) => {
-      if (event.key === "Escape" && this.replying && !event.defaultPrevented) {
-        event.preventDefault();
-        this.replyTo(null);
-      }
     });
   }
 }

@@ -52,8 +52,7 @@ export function shortTime(iso) {
 // A DM is named after the other person; a group by its title.
 export function conversationName(conversation, me) {
   if (conversation.kind === "group") return conversation.title || "Untitled group";
-  const other = conversation.members.find((m) => m.user.id !== me.id);
-  return other ? other.user.username : me.username;
+  return (otherMember(conversation, me) || me).username; // notes to self: my own name
 }
 
 export function otherMember(conversation, me) {
