@@ -14,8 +14,15 @@ KAFKA_CONTROLLER_PORT ?= 19093
 KAFKA_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hubbub/kafka
 KAFKA_SH := KAFKA_PORT=$(KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(KAFKA_CONTROLLER_PORT) \
 	KAFKA_DIR="$(KAFKA_DIR)" $(if $(KAFKA_VERSION),KAFKA_VERSION=$(KAFKA_VERSION)) bash deploy/kafka/kafka.sh
+# A local S3-compatible server (deploy/s3/s3.sh, Versity Gateway): built from the Go module proxy
+# into S3_DIR, where its buckets live too. S3_VERSION, when set, overrides the pinned one.
+S3_PORT ?= 19000
+S3_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hubbub/s3
+S3_SH := S3_PORT=$(S3_PORT) S3_DIR="$(S3_DIR)" $(if $(S3_VERSION),S3_VERSION=$(S3_VERSION)) \
+	bash deploy/s3/s3.sh
 
-.PHONY: install install-test run serve migrate test fuzz bench lint clean kafka kafka-stop kafka-clean
+.PHONY: install install-test run serve migrate test fuzz bench lint clean kafka kafka-stop kafka-clean \
+	s3 s3-stop s3-clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Hubbub needs Python 3.11 or newer")'
@@ -78,6 +85,17 @@ kafka-stop:
 # Stops the broker and deletes its topics; the jars stay.
 kafka-clean:
 	@$(KAFKA_SH) clean
+
+# Starts the S3 server on 127.0.0.1:$(S3_PORT) and returns once it answers; a no-op while it runs.
+s3:
+	@$(S3_SH) start
+
+s3-stop:
+	@$(S3_SH) stop
+
+# Stops the S3 server and deletes its buckets; the binary stays.
+s3-clean:
+	@$(S3_SH) clean
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

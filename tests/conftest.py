@@ -26,7 +26,7 @@ from tests.support.apps import build_app, dispose, migrate_to_head
 from tests.support.postgres import WORKER, Postgres
 from tests.support.processes import Processes, processes_fixture
 
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.objects"]
 
 
 @pytest.fixture(scope="session")
