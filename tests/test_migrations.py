@@ -13,6 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from hubbub.models import db
+from hubbub.services.search import part_of_the_index
 from tests.support.apps import build_app, dispose
 from tests.support.postgres import WORKER, Postgres
 
@@ -30,15 +31,22 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     postgres.drop(name)
 
 
+def modelled(name: str | None, kind: str, parents: object = None) -> bool:
+    """Whether a table or index is one the models describe: all but the search index's, which
+    migrations/env.py leaves out of comparisons the same way."""
+    return not part_of_the_index(name, kind)
+
+
 def test_upgrade_head_matches_the_models(empty_database_url: str, tmp_path: Path) -> None:
     app = build_app(empty_database_url, tmp_path)
     try:
         with app.app_context():
             flask_migrate.upgrade()
             with db.engine.connect() as conn:
-                differences = compare_metadata(MigrationContext.configure(conn), db.metadata)
+                context = MigrationContext.configure(conn, opts={"include_name": modelled})
+                differences = compare_metadata(context, db.metadata)
             assert differences == []
-            tables = set(inspect(db.engine).get_table_names())
+            tables = {t for t in inspect(db.engine).get_table_names() if modelled(t, "table")}
             assert {t.name for t in db.metadata.sorted_tables} | {"alembic_version"} == tables
     finally:
         dispose(app)
