@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
     {"services"},  # every write and read, one module per noun
     {"events"},  # the event log, its readers, its types, and the bus beside it
     {"wire"},  # the JSON shapes of answers and events
+    {"files"},  # where uploads' bytes live: a local folder or S3-compatible storage
     {"config", "passwords", "ids", "extensions"},
     {"models"},
 ]

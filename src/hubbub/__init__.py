@@ -58,11 +58,12 @@ def _build(config: Mapping[str, Any] | None) -> Flask:
     # Before every other hook, CSRF's included: they read the session.
     app.before_request_funcs.setdefault(None, []).insert(0, raise_if_unavailable)
 
-    from hubbub import api, auth, cli, errors, security, web
+    from hubbub import api, auth, cli, errors, files, security, web
     from hubbub.api.live import sock
     from hubbub.events import bus
     from hubbub.realtime import live
 
+    files.init_app(app)
     bus.init_app(app)
     live.init_app(app)
     sock.init_app(app)

@@ -103,6 +103,9 @@ def from_env(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
             ),
             "HUBBUB_LOGIN_LIMIT_IP": environ.get("HUBBUB_LOGIN_LIMIT_IP", "10 per minute"),
             "HUBBUB_REGISTER_LIMIT_IP": environ.get("HUBBUB_REGISTER_LIMIT_IP", "10 per hour"),
+            # Uploads: where their bytes go (hubbub/files) and how large one may be.
+            "HUBBUB_FILES_URL": environ.get("HUBBUB_FILES_URL") or None,
+            "HUBBUB_UPLOAD_MAX_MB": _megabytes(environ.get("HUBBUB_UPLOAD_MAX_MB", "25")),
             "HUBBUB_EVENT_RETENTION": timedelta(
                 days=float(environ.get("HUBBUB_EVENT_RETENTION_DAYS", "30"))
             ),
@@ -110,6 +113,16 @@ def from_env(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         | _argon2(environ)
         | _intervals(environ)
     )
+
+
+def _megabytes(value: str) -> float:
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = 0.0
+    if not 0 < megabytes <= 4096:
+        raise ConfigError(f"HUBBUB_UPLOAD_MAX_MB: expected megabytes from 0 to 4096, got {value!r}")
+    return megabytes
 
 
 def _intervals(environ: Mapping[str, str]) -> dict[str, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from werkzeug.test import TestResponse
 
 from hubbub.models import User, db
 from tests.support import PASSWORD, bearer
+from tests.support.files import image
 
 MakeUser = Callable[..., User]
 Body = dict[str, Any] | None
@@ -30,6 +32,10 @@ MESSAGE = f"{API}/messages/<int:message_id>"
 REVISIONS = f"{MESSAGE}/revisions"
 MUTE = f"{CONVERSATION}/mute"
 REACTION = f"{MESSAGE}/reactions/<path:emoji>"
+# Search names the conversation in its query; every message of the world says "(edited)".
+SEARCH = f"{API}/search?q=edited+in:<int:conversation_id>"
+ATTACHMENT = f"{API}/attachments/<int:attachment_id>"
+THUMBNAIL = f"{ATTACHMENT}/thumbnail"
 THUMBS_UP = "%F0%9F%91%8D"  # 👍, as a client puts it in the path
 
 MISSING_ID = 999999
@@ -88,6 +94,17 @@ EXPECTED: dict[tuple[str, str, str], tuple[int, int, int, int, int]] = {
     ("DELETE", REACTION, "group message by member"): (404, 404, 401, 401, 200),
     ("DELETE", REACTION, "group message by removed"): (404, 404, 401, 401, 200),
     ("DELETE", REACTION, "direct message by owner"): (404, 404, 401, 401, 200),
+    # Nothing found, the same as for a conversation that does not exist (removed wrote there).
+    ("GET", ATTACHMENT, "group file by member"):    (404, 404, 401, 401, 200),
+    ("GET", ATTACHMENT, "group file by removed"):   (404, 404, 401, 401, 200),  # its uploader
+    ("GET", ATTACHMENT, "direct file by owner"):    (404, 404, 401, 401, 200),
+    ("GET", ATTACHMENT, "unsent upload by owner"):  (404, 404, 401, 401, 404),  # theirs alone
+    ("GET", THUMBNAIL, "group file by member"):     (404, 404, 401, 401, 200),
+    ("GET", THUMBNAIL, "group file by removed"):    (404, 404, 401, 401, 200),
+    ("GET", THUMBNAIL, "direct file by owner"):     (404, 404, 401, 401, 200),
+    ("GET", THUMBNAIL, "unsent upload by owner"):   (404, 404, 401, 401, 404),
+    ("GET", SEARCH, "group"):                       (200, 200, 401, 401, 200),
+    ("GET", SEARCH, "direct"):                      (200, 200, 401, 401, 200),
 }  # fmt: skip
 
 # Cases that change the world for good when they succeed: the member runs them last, in order.
@@ -97,7 +114,14 @@ DESTRUCTIVE = (
 )
 
 # What the table compares after the non-members are done: nothing here may have changed.
-WATCHED_TABLES = ("conversations", "memberships", "messages", "message_revisions", "reactions")
+WATCHED_TABLES = (
+    "conversations",
+    "memberships",
+    "messages",
+    "message_revisions",
+    "reactions",
+    "attachments",
+)
 
 
 @dataclass(frozen=True)
@@ -111,6 +135,7 @@ class World:
     group_message: int
     removed_message: int
     direct_message: int
+    files: dict[str, int]
 
 
 def ok(response: TestResponse, status: int) -> Any:
@@ -139,6 +164,24 @@ def send_and_edit(client: FlaskClient, token: str, conversation_id: int, body: s
     return message_id
 
 
+def upload(client: FlaskClient, token: str) -> int:
+    picture = {"file": (io.BytesIO(image("PNG")), "garden.png")}
+    answer = client.post(f"{API}/uploads", data=picture, headers=bearer(token))
+    attachment_id: int = ok(answer, 201)["attachment"]["id"]
+    return attachment_id
+
+
+def share(client: FlaskClient, token: str, conversation_id: int) -> int:
+    """Send an image to the conversation; return the attachment's id."""
+    attachment_id = upload(client, token)
+    body = {"body": "a picture", "attachment_ids": [attachment_id]}
+    sent = client.post(
+        f"{API}/conversations/{conversation_id}/messages", json=body, headers=bearer(token)
+    )
+    ok(sent, 201)
+    return attachment_id
+
+
 def build_world(client: FlaskClient, make_user: MakeUser) -> World:
     names = ("owner", "admin", "member", "removed", "outsider", "host")
     users = {name: make_user(name).id for name in names}
@@ -161,6 +204,7 @@ def build_world(client: FlaskClient, make_user: MakeUser) -> World:
     )
     ok(promote, 200)
     removed_message = send_and_edit(client, tokens["removed"], group_id, "removed was here")
+    removed_file = share(client, tokens["removed"], group_id)
     removal = client.delete(
         f"{API}/conversations/{group_id}/members/{users['removed']}", headers=as_("owner")
     )
@@ -171,6 +215,12 @@ def build_world(client: FlaskClient, make_user: MakeUser) -> World:
     direct = ok(client.post(f"{API}/conversations", json=dm_body, headers=as_("owner")), 201)
     direct_id: int = direct["conversation"]["id"]
     direct_message = send_and_edit(client, tokens["owner"], direct_id, "owner to member")
+    files = {
+        "group file by member": share(client, tokens["member"], group_id),
+        "group file by removed": removed_file,
+        "direct file by owner": share(client, tokens["owner"], direct_id),
+        "unsent upload by owner": upload(client, tokens["owner"]),
+    }
 
     hideout_body = {"kind": "group", "title": "Hideout", "member_ids": [users["outsider"]]}
     hideout = ok(client.post(f"{API}/conversations", json=hideout_body, headers=as_("host")), 201)
@@ -195,6 +245,7 @@ def build_world(client: FlaskClient, make_user: MakeUser) -> World:
         group_message=group_message,
         removed_message=removed_message,
         direct_message=direct_message,
+        files=files,
     )
 
 
@@ -217,7 +268,9 @@ def request_for(
     """The path values and JSON body of one case: valid bodies, so only authorisation decides."""
     conversation, _, who = target.partition(", ")
     values: dict[str, int | str] = {"emoji": THUMBS_UP}
-    if route.startswith(MESSAGE):
+    if route.startswith(ATTACHMENT):
+        values["attachment_id"] = world.files[target]
+    elif route.startswith(MESSAGE):
         values["message_id"] = {
             "group message by member": world.group_message,
             "group message by removed": world.removed_message,
@@ -249,16 +302,19 @@ def fill(route: str, values: dict[str, int | str]) -> str:
 
 
 def call(client: FlaskClient, method: str, path: str, body: Body, headers: dict[str, str]) -> Any:
-    return client.open(path, method=method, json=body, headers=headers)
+    # Buffered: the answer is read whole and closed, as a server does (a file's streams its
+    # bytes from an open file).
+    return client.open(path, method=method, json=body, headers=headers, buffered=True)
 
 
 def id_routes(app: Flask) -> set[tuple[str, str]]:
-    """Every (method, rule) under /api/v1 whose rule takes a conversation or message id."""
+    """Every (method, rule) under /api/v1 whose rule takes a conversation, message or
+    attachment id."""
     return {
         (method, rule.rule)
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith(f"{API}/")
-        and ("conversation_id>" in rule.rule or "message_id>" in rule.rule)
+        and any(f"{name}_id>" in rule.rule for name in ("conversation", "message", "attachment"))
         for method in rule.methods or ()
         if method not in ("HEAD", "OPTIONS")
     }
@@ -303,7 +359,9 @@ def walk(
         if caller == "member":
             continue
         # A refusal must not tell a real id from one that never existed.
-        id_name = "message_id" if "message_id" in values else "conversation_id"
+        id_name = next(
+            name for name in ("attachment_id", "message_id", "conversation_id") if name in values
+        )
         missing_path = fill(route, {**values, id_name: MISSING_ID})
         missing = call(client, method, missing_path, body, headers)
         if (missing.status_code, missing.get_json()) != (expected, response.get_json()):
@@ -316,8 +374,11 @@ def walk(
 
 
 def test_table_covers_every_route_that_takes_a_conversation_or_message_id(app: Flask) -> None:
-    in_table = {(method, route) for method, route, _ in EXPECTED}
+    # A route that takes the id in its query (search's in:) is in the table with its query.
+    in_table = {(method, route) for method, route, _ in EXPECTED if "?" not in route}
     in_app = id_routes(app)
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    assert all(route.partition("?")[0] in rules for _, route, _ in EXPECTED)
     assert in_table == in_app, (
         f"routes missing from the table: {sorted(in_app - in_table)}; "
         f"table rows for routes that do not exist: {sorted(in_table - in_app)}"
@@ -363,11 +424,16 @@ def test_non_members_change_nothing_and_members_still_see_the_world(
         assert after["last_message"] == before["last_message"]
     group_page = ok(client.get(f"{API}/conversations/{world.group}/messages", headers=owner), 200)
     assert [m["body"] for m in group_page["messages"]] == [
+        "a picture",
         "member in the garden (edited)",
+        "a picture",
         "removed was here (edited)",
     ]
     direct_page = ok(client.get(f"{API}/conversations/{world.direct}/messages", headers=owner), 200)
-    assert [m["body"] for m in direct_page["messages"]] == ["owner to member (edited)"]
+    assert [m["body"] for m in direct_page["messages"]] == [
+        "a picture",
+        "owner to member (edited)",
+    ]
     for message_id in (world.group_message, world.removed_message, world.direct_message):
         revisions = client.get(f"{API}/messages/{message_id}/revisions", headers=owner)
         assert len(ok(revisions, 200)["revisions"]) == 1

@@ -9,7 +9,16 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from hubbub.models import Conversation, Membership, Mention, Message, MessageRevision, Reaction, db
+from hubbub.models import (
+    Attachment,
+    Conversation,
+    Membership,
+    Mention,
+    Message,
+    MessageRevision,
+    Reaction,
+    db,
+)
 from tests.support import count
 
 if TYPE_CHECKING:
@@ -20,6 +29,7 @@ API = "/api/v1"
 CONVERSATIONS = f"{API}/conversations"
 CHAT_MODELS: tuple[Any, ...] = (
     Message,
+    Attachment,
     MessageRevision,
     Conversation,
     Membership,
@@ -39,6 +49,7 @@ MESSAGE_KEYS = {
     "client_id",
     "reply_to",
     "reactions",
+    "attachments",
 }
 
 

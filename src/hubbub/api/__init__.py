@@ -15,8 +15,10 @@ bp.before_request(authenticate_request)
 from hubbub.api import (  # noqa: E402, F401  (routes register on import)
     accounts,
     conversations,
+    files,
     live,
     messages,
     openapi,
+    search,
     tokens,
 )

@@ -59,11 +59,13 @@ def endpoint(
     tags: list[str],
     ok: dict[int, type[BaseModel] | None],
     body: type[BaseModel] | None = None,
+    form: type[BaseModel] | None = None,
     query: type[Query] | None = None,
     security: list[dict[str, list[str]]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Document a view and hand it its parsed `body` and query `params` as keyword arguments.
 
+    A multipart `form` is documented only: the view reads its files itself, as a stream.
     Without `security` the caller must be signed in; `security=[]` makes the route public.
     """
     codes: dict[int, type[BaseModel] | None] = {**ok}
@@ -77,6 +79,7 @@ def endpoint(
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         documented = spec.validate(
             json=body,
+            form=form,
             query=query,
             resp=response,
             tags=tags,

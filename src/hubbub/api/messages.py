@@ -12,7 +12,7 @@ from hubbub.api.caller import caller
 from hubbub.api.docs import endpoint
 from hubbub.api.validation import Body, Cursor, Id, Query, stated, trimmed
 from hubbub.models import Message
-from hubbub.services import messages, reactions
+from hubbub.services import files, messages, reactions
 from hubbub.services.errors import Invalid
 from hubbub.wire import schemas
 from hubbub.wire import serialize as out
@@ -37,11 +37,20 @@ MessageBody = Annotated[
         "trimmed; tabs and line breaks are the only control characters allowed."
     ),
 ]
+NewBody = Annotated[
+    str,
+    stated(pattern=trimmed(messages.BODY_MAX, blank=True, newlines=True)),
+    Field(
+        description=f"Up to {messages.BODY_MAX:,} characters once surrounding whitespace is "
+        "trimmed, at least one unless the message carries files; tabs and line breaks are the "
+        "only control characters allowed."
+    ),
+]
 ClientId = Annotated[str, stated(pattern=trimmed(messages.CLIENT_ID_MAX))]
 
 
 class NewMessage(Body):
-    body: MessageBody
+    body: NewBody
     client_id: ClientId | None = Field(
         None,
         description=f"Your own key for this message, 1 to {messages.CLIENT_ID_MAX} characters "
@@ -53,6 +62,14 @@ class NewMessage(Body):
         None,
         description="The id of the message this one answers: one of this conversation's that "
         "is not deleted (422 otherwise).",
+    )
+    attachment_ids: list[Id] = Field(
+        default_factory=list,
+        # Stated, and held by the service: over the most is a 413, as the API says.
+        json_schema_extra={"maxItems": files.PER_MESSAGE, "uniqueItems": True},
+        description=f"Uploads of yours (POST /uploads) that no message carries yet, at most "
+        f"{files.PER_MESSAGE} (413 over it), each once; shown in this order (422 for any other "
+        "id, and nothing is sent).",
     )
 
 
@@ -98,7 +115,12 @@ def list_messages(conversation_id: int, params: HistoryPage) -> ResponseReturnVa
 )
 def send_message(conversation_id: int, body: NewMessage) -> ResponseReturnValue:
     message, created = messages.send_message(
-        caller(), conversation_id, body.body, body.client_id, reply_to=body.reply_to
+        caller(),
+        conversation_id,
+        body.body,
+        body.client_id,
+        reply_to=body.reply_to,
+        attachment_ids=body.attachment_ids,
     )
     return _message(message), 201 if created else 200
 

@@ -1,6 +1,7 @@
 """The tables, as typed SQLAlchemy models."""
 
 from hubbub.models.activity import Activity
+from hubbub.models.attachment import Attachment
 from hubbub.models.base import Base, db, utcnow
 from hubbub.models.conversation import Conversation, Membership
 from hubbub.models.event import Event, EventCounter, MemberSpan
@@ -12,6 +13,7 @@ from hubbub.models.user import User
 __all__ = [
     "Activity",
     "ApiToken",
+    "Attachment",
     "Base",
     "Conversation",
     "Event",

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hubbub.models.attachment import Attachment
 from hubbub.models.base import UTCDateTime, db, utcnow
 from hubbub.models.user import User
 
@@ -43,6 +44,10 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     # Everyone's reactions, in the order they were made: loaded with every page of messages.
     reactions: Mapped[list[Reaction]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="Reaction.id"
+    )
+    # Its files, in the order they were sent: loaded with every page of messages.
+    attachments: Mapped[list[Attachment]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by=Attachment.position
     )
 
 

@@ -1,5 +1,5 @@
 """One thread per process: notices a grown log without a wake-up, ends revoked streams, tells
-the other processes who holds a stream here, prunes."""
+the other processes who holds a stream here, prunes the log and forgotten uploads."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from hubbub.events.feed import last_event_id
 from hubbub.events.log import prune
 from hubbub.models import db
-from hubbub.services import signals
+from hubbub.services import files, signals
 
 if TYPE_CHECKING:
     from hubbub.realtime.live import Live
@@ -56,6 +56,7 @@ def watch(live: Live, stopping: threading.Event) -> None:
                     live.holds.sweep()
                 if time.monotonic() >= due["prune"]:
                     prune(app.config["HUBBUB_EVENT_RETENTION"])
+                    files.sweep()
                 db.session.remove()
         except Exception:  # the watcher must outlive a database restart
             log.exception("watcher: could not read the end of the log")

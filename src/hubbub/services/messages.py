@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +20,7 @@ from hubbub.models import (
     utcnow,
 )
 from hubbub.models.conversation import GROUP
+from hubbub.services import files
 from hubbub.services.conversations import access_conversation, touch
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
 from hubbub.services.render import render
@@ -53,20 +56,22 @@ def send_message(
     body: str,
     client_id: str | None = None,
     reply_to: int | None = None,
+    attachment_ids: Sequence[int] = (),
 ) -> tuple[Message, bool]:
     """Post body to a conversation the caller is in; returns the message and whether it is new.
 
     With a client_id, a retry returns the first message instead of a second copy: the unique
     key on (sender, client id) holds even when retries race. With reply_to, the message answers
-    another of the same conversation that is not deleted. Emits message.created (a retry emits
-    nothing).
+    another of the same conversation that is not deleted. With attachment_ids, it carries those
+    uploads of the caller's that no message carries yet (then the body may be blank). Emits
+    message.created (a retry emits nothing).
     """
     # Hold the conversation's row until commit, so that its messages take their ids in commit
     # order: a reader paging with ?after= never finds an older id appear behind a newer one.
     # FOR NO KEY UPDATE, not FOR UPDATE: an event written meanwhile (which holds the event
     # counter) only needs a key-share lock on this row, and must get it, or the two deadlock.
     conversation, membership = access_conversation(user, conversation_id, lock=True)
-    body = clean_body(body, BODY_MAX)
+    body = clean_body(body, BODY_MAX, blank=bool(attachment_ids))
     if client_id is not None:
         client_id = clean_line(client_id, "client_id", CLIENT_ID_MAX)
         earlier = _by_client_id(user, client_id)
@@ -79,6 +84,7 @@ def send_message(
         client_id=client_id,
         reply_to=quoted,
         reactions=[],
+        attachments=files.claim(user, attachment_ids) if attachment_ids else [],
     )
     _write_body(message, conversation, body)
     db.session.add(message)
@@ -192,9 +198,10 @@ def edit_message(user: User, message_id: int, body: str) -> Message:
 def delete_message(user: User, message_id: int) -> Message:
     """Turn a message into a tombstone for everyone: its author or a group owner/admin may.
 
-    The body, every earlier version and the reactions are erased from the database, the log
-    included, and so are the excerpts that replies quote of it. Deleting a tombstone again
-    changes nothing. Emits message.deleted.
+    The body, every earlier version, the reactions and the files are erased from the database,
+    the log included, and so are the excerpts that replies quote of it; the files' bytes leave
+    the file store once that is committed. Deleting a tombstone again changes nothing. Emits
+    message.deleted.
     """
     message, conversation, membership = access_message(user, message_id)
     moderator = permissions(conversation.kind, membership.role).delete_any_message
@@ -206,12 +213,15 @@ def delete_message(user: User, message_id: int) -> Message:
         message.html = None
         _set_mentions(message, set())
         message.reactions = []
+        stored = files.keys_of(message.attachments)
+        message.attachments = []
         message.deleted_at = utcnow()
         tombstone = MessageDeleted(message=serialize.message(message))
         erase_message_bodies(message.id, tombstone)
         erase_quotes(message.id)
         record(tombstone, message.conversation_id)
         db.session.commit()
+        files.erase(stored)
     return message
 
 

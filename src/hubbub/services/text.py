@@ -28,10 +28,11 @@ def clean_line(value: str, field: str, maximum: int) -> str:
     return value
 
 
-def clean_body(value: str, maximum: int) -> str:
-    """A message body: trimmed, 1 to `maximum` characters, line breaks allowed."""
+def clean_body(value: str, maximum: int, *, blank: bool = False) -> str:
+    """A message body: trimmed, 1 to `maximum` characters (or none, with `blank`: a message of
+    files alone), line breaks allowed."""
     value = value.strip()
-    if not value:
+    if not value and not blank:
         raise Invalid("A message cannot be empty.", fields={"body": "Write something first."})
     if len(value) > maximum:
         raise Invalid(

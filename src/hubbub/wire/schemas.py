@@ -78,6 +78,27 @@ class ReactionOut(Out):
     user_ids: list[int] = Field(description="Who reacted with it, in the order they did.")
 
 
+class AttachmentOut(Out):
+    id: int
+    name: str = Field(
+        description="The file's name as sent, cleaned of paths and control characters."
+    )
+    content_type: str = Field(
+        description="The type the bytes have (never the one the uploader's client claimed)."
+    )
+    size: int = Field(description="Bytes, as stored (images without their metadata).")
+    url: str = Field(description="Where members fetch the bytes: GET /api/v1/attachments/{id}.")
+    thumbnail_url: str | None = Field(
+        description="A still of at most 480 x 480 pixels, for PNG, JPEG, GIF and WebP images."
+    )
+    width: int | None = Field(description="Pixels, upright, for images; null for other files.")
+    height: int | None
+
+
+class AttachmentEnvelope(Out):
+    attachment: AttachmentOut
+
+
 class MessageOut(Out):
     id: int
     conversation_id: int
@@ -100,6 +121,9 @@ class MessageOut(Out):
     reply_to: ReplyOut | None = Field(description="The message this one answers, if any.")
     reactions: list[ReactionOut] = Field(
         description="One entry per emoji, in the order each was first used; empty once deleted."
+    )
+    attachments: list[AttachmentOut] = Field(
+        description="Its files, in the order they were sent; empty once deleted."
     )
 
 
@@ -204,3 +228,24 @@ class ConversationEnvelope(Out):
 
 class ConversationList(Out):
     conversations: list[ConversationOut]
+
+
+class ConversationRef(Out):
+    """Where a search result was said: enough of its conversation to name it."""
+
+    id: int
+    kind: Literal["direct", "group"]
+    title: str | None = Field(description="A group's title; null for a direct conversation.")
+
+
+class SearchResult(Out):
+    message: MessageOut
+    conversation: ConversationRef
+
+
+class SearchPage(Out):
+    results: list[SearchResult] = Field(description="Newest first.")
+    next_before: int | None = Field(
+        description="The last result's id when more may follow: pass it as before for the next "
+        "page; null at the end."
+    )

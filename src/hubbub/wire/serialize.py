@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from hubbub.models import (
     Activity,
     ApiToken,
+    Attachment,
     Conversation,
     Membership,
     Message,
@@ -82,6 +83,21 @@ def message(message: Message) -> schemas.MessageOut:
         if message.reply_to is not None and message.deleted_at is None
         else None,
         reactions=reactions(message.reactions),
+        attachments=[attachment(a) for a in message.attachments],
+    )
+
+
+def attachment(attachment: Attachment) -> schemas.AttachmentOut:
+    url = f"/api/v1/attachments/{attachment.id}"
+    return schemas.AttachmentOut(
+        id=attachment.id,
+        name=attachment.name,
+        content_type=attachment.content_type,
+        size=attachment.size,
+        url=url,
+        thumbnail_url=f"{url}/thumbnail" if attachment.thumbnail_type else None,
+        width=attachment.width,
+        height=attachment.height,
     )
 
 

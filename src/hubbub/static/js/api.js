@@ -45,6 +45,34 @@ export class Api {
     return answer;
   }
 
+  // One file as POST /uploads (multipart), through XMLHttpRequest: fetch() tells nothing of an
+  // upload's progress. progress(bytesSent) as it goes; started(xhr) to abort it (which rejects
+  // with an AbortError). Resolves with the attachment.
+  upload(file, { progress, started } = {}) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", `${this.root}/uploads`);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.setRequestHeader("X-CSRFToken", this.csrfToken);
+      xhr.responseType = "json";
+      xhr.upload.addEventListener("progress", (event) => progress?.(event.loaded));
+      xhr.addEventListener("load", () => {
+        const error = xhr.response?.error || {};
+        if (xhr.status === 201) resolve(xhr.response.attachment);
+        else {
+          reject(new ApiError(xhr.status, error.code || "error",
+            error.message || `The server answered ${xhr.status}.`, error.fields));
+        }
+      });
+      xhr.addEventListener("error", () => reject(new TypeError("The upload did not get through.")));
+      xhr.addEventListener("abort", () => reject(new DOMException("Removed", "AbortError")));
+      const form = new FormData();
+      form.append("file", file, file.name || "pasted image");
+      xhr.send(form);
+      started?.(xhr);
+    });
+  }
+
   get(path) { return this.call("GET", path); }
   post(path, body, signal) {
     return this.call("POST", path, body === undefined ? {} : body, signal);

@@ -8,6 +8,7 @@ import { ApiError, describe, path } from "./api.js";
 import { MentionAutocomplete } from "./autocomplete.js";
 import { touches } from "./dispatch.js";
 import { conversationName, el, excerptOf, nameOf } from "./format.js";
+import { Uploads } from "./uploads.js";
 import { announce } from "./views/announce.js";
 
 const TOUCH = window.matchMedia("(hover: none) and (pointer: coarse)");
@@ -36,6 +37,9 @@ export class Composer {
     this.measure = null; // a canvas context that measures text
     this.form = document.getElementById("composer");
     this.input = document.getElementById("composer-input");
+    this.uploads = new Uploads({
+      api, tray: document.getElementById("upload-tray"), changed: () => this.clearError(),
+    });
     // Made before wire(): its keydown listener runs first and keeps the keys it takes from ours.
     this.mentions = new MentionAutocomplete({
       input: this.input, list: document.getElementById("mention-options"), me,
@@ -87,8 +91,8 @@ export class Composer {
     this.input.focus();
   }
 
-  send(body) {
-    this.queue.add(this.store.addPending(body, this.replying));
+  send(body, attachments = []) {
+    this.queue.add(this.store.addPending(body, this.replying, attachments));
     this.replyTo(null);
   }
 
@@ -120,6 +124,7 @@ export class Composer {
     if (error.status === 422 && !this.input.value.trim()) {
       this.store.dropPending(clientId);
       this.input.value = pending.body;
+      this.uploads.putBack(pending.attachments);
       this.showError(describe(error));
       return;
     }
@@ -169,12 +174,18 @@ export class Composer {
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       const body = this.input.value;
-      if (!body.trim()) return;
+      if (this.uploads.busy()) {
+        this.showError("Wait until the files have finished uploading, then send.");
+        return;
+      }
+      const attachments = this.uploads.take();
+      if (!body.trim() && !attachments.length) return;
       this.input.value = "";
       this.lastTypingSent = 0;
       this.clearError();
-      this.send(body);
+      this.send(body, attachments);
     });
+    this.wireFiles();
     this.input.addEventListener("keydown", (event) => {
       // On a touch screen Enter makes a new line and the Send button sends, as phone chat apps
       // do: the on-screen keyboard's Enter is where a line break is typed.
@@ -193,6 +204,50 @@ export class Composer {
     this.input.addEventListener("input", () => this.typed());
     document.getElementById("reply-cancel").addEventListener("click", () => {
       this.replyTo(null);
+      this.input.focus();
+    });
+  }
+
+  // Files come by the Attach button, by a drop anywhere on the conversation, and by a paste into
+  // the box (a screenshot); each starts uploading at once (uploads.js).
+  wireFiles() {
+    const picker = document.getElementById("attach-input");
+    document.getElementById("attach-button").addEventListener("click", () => picker.click());
+    picker.addEventListener("change", () => {
+      this.uploads.add(picker.files);
+      picker.value = "";
+      this.input.focus();
+    });
+    this.input.addEventListener("paste", (event) => {
+      const pasted = event.clipboardData?.files;
+      if (!pasted?.length) return;
+      // A copied picture often comes with its file name as text: the file is what was meant.
+      event.preventDefault();
+      this.uploads.add(pasted);
+    });
+    const pane = this.form.closest(".conversation");
+    const carriesFiles = (event) => Array.from(event.dataTransfer?.types || []).includes("Files");
+    let depth = 0; // dragenter and dragleave come for every child crossed
+    pane.addEventListener("dragenter", (event) => {
+      if (!carriesFiles(event) || this.form.hidden) return;
+      depth += 1;
+      pane.classList.add("dropping");
+    });
+    pane.addEventListener("dragover", (event) => {
+      if (!carriesFiles(event) || this.form.hidden) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+    });
+    pane.addEventListener("dragleave", () => {
+      depth = Math.max(0, depth - 1);
+      if (!depth) pane.classList.remove("dropping");
+    });
+    pane.addEventListener("drop", (event) => {
+      depth = 0;
+      pane.classList.remove("dropping");
+      if (!carriesFiles(event) || this.form.hidden) return;
+      event.preventDefault();
+      this.uploads.add(event.dataTransfer.files);
       this.input.focus();
     });
   }
@@ -280,6 +335,7 @@ class SendQueue {
     try {
       const answer = await this.api.post(path`/conversations/${this.id}/messages`, {
         body: pending.body, client_id: clientId, reply_to: pending.replyTo?.id,
+        attachment_ids: pending.attachments?.map((a) => a.id),
       }, control.signal);
       this.store.put(answer.message, { reveal: true });
       this.failures = 0;

@@ -142,3 +142,13 @@ export function el(tag, attributes, ...children) {
 export function plural(count, one, many) {
   return `${count} ${count === 1 ? one : many}`;
 }
+
+// "812 bytes", "4.2 KB", "18 MB": sizes as file managers show them (1 KB = 1,024 bytes).
+export function fileSize(bytes) {
+  if (bytes < 1024) return plural(bytes, "byte", "bytes");
+  const units = ["KB", "MB", "GB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}

@@ -81,7 +81,7 @@ export class MessageStore {
     return {
       id: null, client_id: clientId, body: pending.body, sender: this.me,
       created_at: pending.created_at, edited_at: null, deleted_at: null,
-      reply_to: pending.replyTo, reactions: [],
+      reply_to: pending.replyTo, reactions: [], attachments: pending.attachments,
     };
   }
 
@@ -279,10 +279,10 @@ export class MessageStore {
 
   // Shows a send at once; returns its client_id. replyTo: the quote of the message it
   // answers ({id, sender, excerpt}), or null.
-  addPending(body, replyTo = null) {
+  addPending(body, replyTo = null, attachments = []) {
     const clientId = newClientId();
     this.pending.set(clientId, {
-      body, replyTo, state: "sending", created_at: new Date().toISOString(),
+      body, replyTo, attachments, state: "sending", created_at: new Date().toISOString(),
     });
     this.changed({ messages: { pending: [clientId], reveal: true } });
     return clientId;

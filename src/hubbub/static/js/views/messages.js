@@ -9,6 +9,7 @@ import {
   parseRendered, plainText, plural, shortClock,
 } from "../format.js";
 import { announce } from "./announce.js";
+import { attachmentsNode } from "./attachments.js";
 import { reactionRow } from "./reactions.js";
 
 const NEAR_EDGE_PX = 80;
@@ -135,6 +136,8 @@ export class MessageList {
     let body;
     if (deleted) {
       body = el("p", { class: "body tombstone" }, "message deleted");
+    } else if (message.html === "" || (message.body === "" && message.attachments?.length)) {
+      body = null; // files alone, no words
     } else if (typeof message.html === "string") {
       // The one place the page inserts markup that came from people.
       body = el("div", { class: "body rich" }, parseRendered(message.html));
@@ -144,7 +147,8 @@ export class MessageList {
     } else {
       body = el("p", { class: "body" }, message.body); // a send on its way: the text as typed
     }
-    content.append(body);
+    if (body) content.append(body);
+    if (!deleted) content.append(attachmentsNode(message.attachments) || "");
     if (message.edited_at && !deleted) {
       content.append(" ", el("button", {
         type: "button", class: "link-button edited", dataset: { action: "revisions" },
