@@ -11,7 +11,7 @@
 # Environment: KAFKA_DIR, KAFKA_RUN_DIR, KAFKA_VERSION, KAFKA_PORT, KAFKA_CONTROLLER_PORT.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 version=${KAFKA_VERSION:-$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml")}
 dir=${KAFKA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hubbub/kafka}
 libs=$dir/$version/libs
@@ -26,9 +26,10 @@ heap_opts=(-Xms128m -Xmx512m)
 tool_opts=(-Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
 ready_timeout=60
 stop_timeout=20
-
-die() { echo "kafka: $*" >&2; exit 1; }
-say() { echo "kafka: $*"; }
+daemon=kafka
+address=$bootstrap
+# shellcheck source=../daemon.sh source-path=SCRIPTDIR
+source "$here/../daemon.sh"
 
 check_java() {
   command -v java >/dev/null || die "Java 17 or newer is needed (apt-get install openjdk-17-jre-headless)"
@@ -53,12 +54,6 @@ fetch_jars() {
   mv "$libs.partial" "$libs"
 }
 
-# Alive and not a zombie: a zombie's PID still answers kill -0.
-alive() {
-  local state
-  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d ' ' -f 1) && [ -n "$state" ] && [ "$state" != Z ]
-}
-
 tool() { java "${tool_opts[@]}" -cp "$libs/*" "$@"; }
 
 # A PID file can outlive its process and the PID be reused, so the PID counts only while it is a
@@ -72,11 +67,10 @@ running_pid() {
   echo "$pid"
 }
 
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# Listing the topics is a metadata request answered by the broker itself, not just an open port.
+# Listing the topics is a metadata request answered by the broker itself, not just an open port;
+# without the jars (a status before the first start) there is nothing to list them with.
 answers() {
-  listening "$port" || return 1
+  [ -d "$libs" ] && listening "$port" || return 1
   timeout 30 java "${tool_opts[@]}" -cp "$libs/*" org.apache.kafka.tools.TopicCommand \
     --bootstrap-server "$bootstrap" --command-config "$run/tool.properties" --list >/dev/null 2>&1
 }
@@ -191,35 +185,6 @@ start() {
   say "running (pid $pid) on $bootstrap; logs in $run/logs"
 }
 
-stop() {
-  local pid
-  if ! pid=$(running_pid); then
-    rm -f "$pidfile"
-    say "not running"
-    return 0
-  fi
-  # From here on the PID is watched with alive, not running_pid: an exiting JVM loses its command
-  # line before it closes its sockets, and a start right after must find the ports free.
-  kill -TERM "$pid"
-  local deadline=$((SECONDS + stop_timeout))
-  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.5; done
-  if alive "$pid"; then
-    say "still running after ${stop_timeout} s, killing pid $pid"
-    kill -KILL "$pid" 2>/dev/null || true
-    while alive "$pid"; do sleep 0.2; done
-  fi
-  rm -f "$pidfile"
-  say "stopped (pid $pid)"
-}
-
-status() {
-  local pid
-  if ! pid=$(running_pid); then say "not running"; return 3; fi
-  if [ -d "$libs" ] && answers; then say "running (pid $pid) on $bootstrap"; return 0; fi
-  say "running (pid $pid) but not answering on $bootstrap"
-  return 3
-}
-
 clean() {
   # A KAFKA_RUN_DIR set by mistake to some other folder is left alone.
   [ ! -e "$run" ] || [ -f "$run/server.properties" ] || die "$run has no server.properties; not deleting it"
@@ -228,16 +193,4 @@ clean() {
   say "deleted $run"
 }
 
-# One at a time: two starts at once would both find no broker and start two. The broker itself
-# must not inherit the lock (9>&- where it starts), or it would hold it for its lifetime.
-mkdir -p "$dir"
-exec 9>"$dir/.lock"
-flock 9
-
-case ${1:-} in
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  clean) clean ;;
-  *) echo "usage: $0 start|stop|status|clean" >&2; exit 2 ;;
-esac
+main "$@"

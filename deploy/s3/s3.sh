@@ -12,6 +12,7 @@
 # Environment: S3_DIR, S3_VERSION, S3_PORT, S3_ACCESS_KEY, S3_SECRET_KEY.
 set -euo pipefail
 
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 module=github.com/versity/versitygw
 version=${S3_VERSION:-v1.8.0}
 dir=${S3_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hubbub/s3}
@@ -27,9 +28,10 @@ access_key=${S3_ACCESS_KEY:-hubbub}
 secret_key=${S3_SECRET_KEY:-hubbub-secret-key}
 ready_timeout=30
 stop_timeout=10
-
-die() { echo "s3: $*" >&2; exit 1; }
-say() { echo "s3: $*"; }
+daemon=s3
+address=$endpoint
+# shellcheck source=../daemon.sh source-path=SCRIPTDIR
+source "$here/../daemon.sh"
 
 # Go 1.21 and newer fetch the toolchain that a module's go line asks for, itself a module, through
 # the module proxy (GOTOOLCHAIN=auto, set where the build runs: some installs default to local).
@@ -71,12 +73,6 @@ build() {
   rm -rf "$dir/bin.partial"
 }
 
-# Alive and not a zombie: a zombie's PID still answers kill -0.
-alive() {
-  local state
-  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d ' ' -f 1) && [ -n "$state" ] && [ "$state" != Z ]
-}
-
 # A PID file can outlive its process and the PID be reused, so the PID counts only while it is a
 # versitygw serving this data folder (a zombie has an empty command line).
 running_pid() {
@@ -88,8 +84,6 @@ running_pid() {
   [[ $cmdline == */versitygw-*" posix $data " ]] || return 1
   echo "$pid"
 }
-
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # The health path (--health below) answers 200 without a signature once the gateway serves
 # requests; plain bash, since a bare machine may have no curl.
@@ -141,33 +135,6 @@ start() {
   say "running (pid $pid) on $endpoint; buckets in $data, the log in $logfile"
 }
 
-stop() {
-  local pid
-  if ! pid=$(running_pid); then
-    rm -f "$pidfile"
-    say "not running"
-    return 0
-  fi
-  kill -TERM "$pid"
-  local deadline=$((SECONDS + stop_timeout))
-  while alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
-  if alive "$pid"; then
-    say "still running after ${stop_timeout} s, killing pid $pid"
-    kill -KILL "$pid" 2>/dev/null || true
-    while alive "$pid"; do sleep 0.2; done
-  fi
-  rm -f "$pidfile"
-  say "stopped (pid $pid)"
-}
-
-status() {
-  local pid
-  if ! pid=$(running_pid); then say "not running"; return 3; fi
-  if answers; then say "running (pid $pid) on $endpoint"; return 0; fi
-  say "running (pid $pid) but not answering on $endpoint"
-  return 3
-}
-
 clean() {
   # An S3_DIR set by mistake to some other folder is left alone: this script's log marks its own.
   [ ! -e "$data" ] || [ -f "$logfile" ] || die "$dir has no versitygw.log; not deleting $data"
@@ -176,16 +143,4 @@ clean() {
   say "deleted $data"
 }
 
-# One at a time: two starts at once would both find no server and start two. The server itself
-# must not inherit the lock (9>&- where it starts), or it would hold it for its lifetime.
-mkdir -p "$dir"
-exec 9>"$dir/.lock"
-flock 9
-
-case ${1:-} in
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  clean) clean ;;
-  *) echo "usage: $0 start|stop|status|clean" >&2; exit 2 ;;
-esac
+main "$@"
