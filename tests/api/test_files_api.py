@@ -298,3 +298,17 @@ def test_uploads_no_message_took_within_a_day_are_swept(
         db.session.remove()
     assert left == {old_sent, fresh}
     assert len(stored_files(store_root(app))) == 3  # the sent image, its thumbnail, the text
+
+
+def test_a_message_of_files_alone_is_quoted_by_its_files_names(
+    app: Flask, ana: Person, bob: Person
+) -> None:
+    cid = open_direct(ana, bob)["id"]
+    pictures = [uploaded(ana, image(), name)["id"] for name in ("a.png", "b.png")]
+    sent = send(ana, cid, "", attachment_ids=pictures)
+    answer = send(bob, cid, "nice", reply_to=sent["id"])
+    assert answer["reply_to"]["excerpt"] == "📎 a.png, b.png"
+    worded = send(ana, cid, "the *view*", attachment_ids=[uploaded(ana, image(), "c.png")["id"]])
+    assert (
+        send(bob, cid, "wow", reply_to=worded["id"])["reply_to"]["excerpt"] == "the view 📎 c.png"
+    )

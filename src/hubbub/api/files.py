@@ -24,7 +24,7 @@ FRAMING = 64 * 1024
 # A file's answer runs nothing and is framed by nothing: if a browser were ever to render an
 # HTML or SVG file from here, its scripts would still not run, and it could not reach the
 # page's cookies or storage.
-FILE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+FILE_POLICY = "default-src 'none'; sandbox"
 # Fetched by a member; the same id never names other bytes.
 FILE_CACHE = "private, max-age=86400"
 

@@ -108,7 +108,9 @@ def reply(quoted: Message) -> schemas.ReplyOut:
     return schemas.ReplyOut(
         id=quoted.id,
         sender=public_user(quoted.sender),
-        excerpt=excerpt(quoted.html) if quoted.deleted_at is None and quoted.html else None,
+        excerpt=excerpt(quoted.html or "", [a.name for a in quoted.attachments])
+        if quoted.deleted_at is None
+        else None,
     )
 
 
@@ -143,12 +145,13 @@ class _Words(HTMLParser):
         self.handle_starttag(tag, None)
 
 
-def excerpt(html: str) -> str:
-    """The start of a rendered body as plain words on one line, cut with an ellipsis."""
+def excerpt(html: str, files: Sequence[str] = ()) -> str:
+    """The start of a rendered body as plain words on one line, then the names of its files
+    after a paper clip, cut with an ellipsis (format.js plainText words it the same way)."""
     words = _Words()
     words.feed(html)
     words.close()
-    text = " ".join("".join(words.parts).split())
+    text = " ".join([*"".join(words.parts).split(), *(["📎", ", ".join(files)] if files else [])])
     if len(text) <= EXCERPT_MAX:
         return text
     return text[: EXCERPT_MAX - 1].rstrip() + "…"

@@ -77,12 +77,19 @@ export function parseRendered(html) {
 // A message as one line of plain text, for previews and screen readers: the words of its
 // rendering (nothing of it is inserted), a space where a block or a line ends, else the text
 // as typed.
+// A message's files follow its words after a paper clip, as the server's quotes word them
+// (wire/serialize.py excerpt).
 export function plainText(message) {
   if (message.deleted_at) return "message deleted";
-  if (typeof message.html !== "string") return message.body;
-  const words = parseRendered(message.html);
-  for (const end of words.querySelectorAll("p, li, br, pre, blockquote")) end.after(" ");
-  return words.textContent.replace(/\s+/gu, " ").trim();
+  let text = message.body;
+  if (typeof message.html === "string") {
+    const words = parseRendered(message.html);
+    for (const end of words.querySelectorAll("p, li, br, pre, blockquote")) end.after(" ");
+    text = words.textContent;
+  }
+  const files = (message.attachments || []).map((a) => a.name);
+  if (files.length) text = `${text} 📎 ${files.join(", ")}`;
+  return text.replace(/\s+/gu, " ").trim();
 }
 
 const EXCERPT_MAX = 120; // as the server cuts a reply's quote (wire/serialize.py)
