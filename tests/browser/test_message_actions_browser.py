@@ -179,6 +179,7 @@ def test_the_history_is_one_tab_stop_and_arrows_move_between_messages(
     # The Tab stop follows: leaving and coming back lands on the message last focused.
     keyboard.press("ArrowUp")
     composer.focus()
+    keyboard.press("Shift+Tab")  # Attach files, beside the box
     keyboard.press("Shift+Tab")  # the last of line 40's own buttons
     expect(item(page, "line 40").get_by_role("button", name="Reply")).to_be_focused()
     tab.assert_clean()

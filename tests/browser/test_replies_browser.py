@@ -102,16 +102,19 @@ def test_with_the_keyboard_the_quote_goes_back_through_older_pages_and_reply_and
 
     composer(page).focus()
     newest = message_item(page, "about line 3")
-    # Back from the composer, past the newest message's own buttons, to the message itself.
+    # Back from the composer, past Attach and the newest message's own buttons, to the message.
     stops = []
-    for _ in range(5):
+    for _ in range(6):
         page.keyboard.press("Shift+Tab")
         stops.append(
-            page.evaluate("document.activeElement.dataset.action || document.activeElement.tagName")
+            page.evaluate(
+                "document.activeElement.dataset.action || document.activeElement.id"
+                " || document.activeElement.tagName"
+            )
         )
         if stops[-1] == "LI":
             break
-    assert stops == ["reply", "react", "quote", "LI"], stops
+    assert stops == ["attach-button", "reply", "react", "quote", "LI"], stops
     expect(newest).to_be_focused()
     page.keyboard.press("Tab")
     expect(newest.locator("button.quote")).to_be_focused()
@@ -133,9 +136,9 @@ def test_with_the_keyboard_the_quote_goes_back_through_older_pages_and_reply_and
     page.keyboard.press("Escape")
     expect(page.locator("#reply-bar")).to_be_hidden()
     expect(composer(page)).to_have_value("")
-    # Back to line 3 (still the history's stop: Delete, Edit, then Reply, back from the
-    # composer), and this time send the answer.
-    for _ in range(3):
+    # Back to line 3 (still the history's stop: Attach, Delete, Edit, then Reply, back from
+    # the composer), and this time send the answer.
+    for _ in range(4):
         page.keyboard.press("Shift+Tab")
     expect(target.get_by_role("button", name="Reply")).to_be_focused()
     page.keyboard.press("Enter")

@@ -17,6 +17,7 @@ import { confirmDelete, showRevisions, wireDialogs } from "./views/dialogs.js";
 import { Header } from "./views/header.js";
 import { MessageList } from "./views/messages.js";
 import { EmojiPicker } from "./views/picker.js";
+import { MessageSearch } from "./views/search.js";
 import { GroupSettings, showCarriedNotice } from "./views/settings.js";
 import { ConversationList } from "./views/sidebar.js";
 import { Switcher } from "./views/switcher.js";
@@ -43,7 +44,22 @@ dispatcher.views.push(
 wireDialogs();
 showCarriedNotice(); // "You left …", on the dashboard after leaving a group
 wireStarting({ api, me, conversationUrl });
-dispatcher.views.push(new Switcher({ conversations, me, conversationUrl })); // Ctrl+K
+// A search result opens its conversation at the message: here, by showing it; elsewhere,
+// by going to /c/ID#m-MESSAGE, which the page shows once its history is in (below).
+const search = new MessageSearch({
+  api, conversations, me, conversationUrl,
+  open(conversationId, messageId, href) {
+    if (conversationId === openId && chat) chat.list.show(messageId);
+    else window.location.assign(href);
+  },
+  elsewhere(q) {
+    window.location.assign(`${settings.dashboard}?${new URLSearchParams({ q })}`);
+  },
+});
+dispatcher.views.push(search);
+dispatcher.views.push(new Switcher({
+  conversations, me, conversationUrl, searchMessages: (q) => search.run(q),
+})); // Ctrl+K
 
 // The open conversation's store and views; views draw in this order, the read marks after
 // the history has scrolled.
@@ -98,7 +114,7 @@ const stream = new Stream(settings.stream, {
     if (!chat) return;
     chat.composer.resume(); // the server is there again: sends waiting for it go now
     if (resumed && chat.store.loaded) reading.mark();
-    else chat.list.load();
+    else chat.list.load().then(showLinked);
   },
   onEvent: (event) => dispatcher.event(event),
   onStatus(status) {
@@ -119,4 +135,17 @@ const stream = new Stream(settings.stream, {
 });
 stream.start();
 
+// The message a search result (or a link) points at, as #m-ID: shown once, after the first
+// page is in; older pages load until it is there.
+let linked = Number(/^#m-([0-9]+)$/u.exec(window.location.hash)?.[1]) || null;
+function showLinked() {
+  if (linked === null || !chat.store.loaded) return;
+  const id = linked;
+  linked = null;
+  chat.list.show(id);
+}
+
 if (chat) chat.composer.focus();
+// The dashboard's ?q=: a search asked for where the sidebar could not be seen.
+const asked = new URLSearchParams(window.location.search).get("q");
+if (!chat && asked) search.run(asked);

@@ -6,7 +6,7 @@ let timer = null;
 // Cleared after a while, so that no text (a message deleted since, say) lingers in the page.
 export function announce(text) {
   const announcer = document.getElementById("announcer");
-  if (!announcer) return; // the dashboard: no conversation open, nothing to say
+  if (!announcer) return;
   announcer.textContent = text;
   window.clearTimeout(timer);
   timer = window.setTimeout(() => { announcer.textContent = ""; }, CLEAR_AFTER_MS);

@@ -1,13 +1,15 @@
 // Ctrl+K (Cmd+K on a Mac): a dialog to jump to any conversation by a piece of its name, with
 // the keyboard alone. The input is a combobox: arrows move the highlighted one, Enter opens it.
+// Once something is typed, the last option searches the messages for it (views/search.js).
 
 import { conversationName, el, plural } from "../format.js";
 
 const SHOWN = 8; // matches listed at once; typing more narrows them
 
 export class Switcher {
-  constructor({ conversations, me, conversationUrl }) {
+  constructor({ conversations, me, conversationUrl, searchMessages }) {
     this.conversations = conversations;
+    this.searchMessages = searchMessages;
     this.me = me;
     this.conversationUrl = conversationUrl;
     this.dialog = document.getElementById("switcher-dialog");
@@ -26,7 +28,7 @@ export class Switcher {
     this.input.addEventListener("keydown", (event) => this.onKey(event));
     this.results.addEventListener("click", (event) => {
       const option = event.target.closest("[role=option]");
-      if (option) this.go(Number(option.dataset.id));
+      if (option) this.choose(option.dataset.id ? Number(option.dataset.id) : null);
     });
   }
 
@@ -52,23 +54,31 @@ export class Switcher {
       .slice(0, SHOWN);
   }
 
+  // The matches, then (once something is typed) "Search messages for …"; the highlighted one
+  // is the first match, or that last option when nothing matches.
   draw(active) {
     this.matches = this.find(this.input.value);
-    this.active = Math.max(0, Math.min(active, this.matches.length - 1));
-    this.results.replaceChildren(...this.matches.map((c, index) => el("li", {
+    const typed = this.input.value.trim();
+    const count = this.matches.length + (typed ? 1 : 0);
+    this.active = Math.max(0, Math.min(active, count - 1));
+    const options = this.matches.map((c, index) => el("li", {
       role: "option", id: `switcher-option-${c.id}`, dataset: { id: c.id },
       "aria-selected": index === this.active ? "true" : "false",
     }, conversationName(c, this.me),
-    c.unread_count ? el("span", { class: "badge" }, plural(c.unread_count, "new", "new")) : null)));
-    const current = this.matches[this.active];
+    c.unread_count ? el("span", { class: "badge" }, plural(c.unread_count, "new", "new")) : null));
+    const empty = typed && !this.matches.length
+      ? el("li", { class: "empty" }, "No conversation by that name.") : null;
+    const searching = typed ? el("li", {
+      role: "option", id: "switcher-option-search", class: "search-option",
+      "aria-selected": this.active === this.matches.length ? "true" : "false",
+    }, `Search messages for “${typed}”`) : null;
+    this.results.replaceChildren(...options, ...[empty, searching].filter(Boolean));
+    const current = this.results.querySelector("[aria-selected=true]");
     if (current) {
-      this.input.setAttribute("aria-activedescendant", `switcher-option-${current.id}`);
-      document.getElementById(`switcher-option-${current.id}`).scrollIntoView({ block: "nearest" });
+      this.input.setAttribute("aria-activedescendant", current.id);
+      current.scrollIntoView({ block: "nearest" });
     } else {
       this.input.removeAttribute("aria-activedescendant");
-      if (this.input.value.trim()) {
-        this.results.append(el("li", { class: "empty" }, "No conversation by that name."));
-      }
     }
   }
 
@@ -76,13 +86,25 @@ export class Switcher {
     const moves = { ArrowDown: 1, ArrowUp: -1 };
     if (event.key in moves) {
       event.preventDefault();
-      const count = this.matches.length;
+      const count = this.matches.length + (this.input.value.trim() ? 1 : 0);
       if (count) this.draw((this.active + moves[event.key] + count) % count);
     } else if (event.key === "Enter") {
       event.preventDefault();
       const chosen = this.matches[this.active];
       if (chosen) this.go(chosen.id);
+      else if (this.input.value.trim()) this.choose(null);
     }
+  }
+
+  // A conversation by id, or null: the search.
+  choose(id) {
+    if (id !== null) {
+      this.go(id);
+      return;
+    }
+    const typed = this.input.value.trim();
+    this.dialog.close();
+    this.searchMessages(typed);
   }
 
   go(id) {

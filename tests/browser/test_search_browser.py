@@ -1,0 +1,191 @@
+"""Message search in Chromium: the sidebar's box, its results in place of the conversation
+list, and a result that opens its conversation at that message, far back in the history."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Locator, Page, expect
+
+from hubbub.models import User
+from hubbub.services import conversations, members, messages
+from tests.browser.conftest import PHONE, Tab
+from tests.browser.test_accounts_browser import assert_no_horizontal_scroll
+from tests.browser.test_history_browser import message_item, seed_direct, user_named
+from tests.browser.test_recovery_browser import assert_only_expected_complaints
+from tests.browser.test_replies_browser import id_of
+
+pytestmark = pytest.mark.browser
+
+OLD = "Here is an example of the plan"
+
+
+@pytest.fixture
+def live_server(app: Flask, serve: Callable[[Flask], str]) -> str:
+    """Serve the test's own app, so that what the test seeds reaches the open pages."""
+    return serve(app)
+
+
+def seed_old_message(app: Flask) -> int:
+    """bob's DM with ana: OLD from bob, then 120 more, so that OLD is not on the first page."""
+    lines = [("bob", OLD)] + [("ana" if n % 2 else "bob", f"line {n}") for n in range(120)]
+    return seed_direct(app, "bob", "ana", lines)
+
+
+def search_box(page: Page) -> Locator:
+    return page.get_by_role("searchbox", name="Search messages")
+
+
+def results(page: Page) -> Locator:
+    return page.locator("#found-list a.found")
+
+
+def search_finds_the_old_message_and_opens_it(tab: Tab, dm: int, *, tap: bool = False) -> None:
+    page = tab.page
+    box = search_box(page)
+    if tap:
+        box.tap()
+    else:
+        box.click()
+    box.fill("ampl")
+    box.press("Enter")
+    found = results(page)
+    expect(found).to_have_count(1)
+    expect(page.get_by_role("heading", name="1 message found")).to_be_visible()
+    expect(found.locator(".name")).to_have_text("bob")  # a DM: named after the other person
+    expect(found.locator(".sender")).to_have_text("bob")
+    expect(found.locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-"))
+    expect(found.locator(".text")).to_have_text(OLD)
+    expect(found.locator("mark")).to_have_text(["ampl"])
+    # The results stand where the list was.
+    expect(page.locator("#conversation-list")).to_be_hidden()
+
+    if tap:
+        found.tap()
+    else:
+        found.click()
+    expect(page).to_have_url(re.compile(rf"/c/{dm}#m-\d+$"))
+    target = message_item(page, OLD)
+    expect(target).to_be_focused()
+    expect(target).to_be_in_viewport()
+    expect(target).to_have_class(re.compile(r"\btarget\b"))
+
+
+def test_a_piece_of_a_word_finds_an_old_message_and_opens_the_conversation_there(
+    app: Flask, live_server: str, sign_in: Callable[..., Tab], make_user: Callable[..., User]
+) -> None:
+    make_user("bob")
+    tab = sign_in("ana")
+    dm = seed_old_message(app)
+    page = tab.page
+    page.reload()
+    search_finds_the_old_message_and_opens_it(tab, dm)
+    # It really was further back than the first page: older pages were loaded to reach it.
+    expect(page.locator("li.message")).to_have_count(121)
+    tab.assert_clean()
+
+
+def test_slash_focuses_the_box_a_short_term_says_why_and_escape_brings_the_list_back(
+    app: Flask, live_server: str, sign_in: Callable[..., Tab], make_user: Callable[..., User]
+) -> None:
+    make_user("bob")
+    tab = sign_in("ana")
+    dm = seed_direct(app, "bob", "ana", [("bob", "Quiet river walk on Sunday")])
+    page = tab.page
+    page.goto(f"{live_server}/c/{dm}")
+    expect(message_item(page, "Quiet river walk on Sunday")).to_be_visible()
+    box = search_box(page)
+    # The composer is a text field: "/" is typed there. From the history, it comes here.
+    page.keyboard.type("/")
+    expect(page.get_by_role("textbox", name="Message", exact=True)).to_have_value("/")
+    page.get_by_role("textbox", name="Message", exact=True).fill("")
+    message_item(page, "Quiet river walk on Sunday").focus()
+    page.keyboard.press("/")
+    expect(box).to_be_focused()
+    expect(box).to_have_value("")
+
+    page.keyboard.type("ri")
+    page.keyboard.press("Enter")
+    status = page.locator("#message-search-status")
+    expect(status).to_contain_text("Make each term 3 characters or longer")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#conversation-list")).to_be_visible()
+
+    box.fill("nothing like this")
+    box.press("Enter")
+    expect(page.locator("#search-empty")).to_have_text("No messages match.")
+    expect(page.locator("#conversation-list")).to_be_hidden()
+    expect(status).to_have_text("")
+
+    box.fill("river")
+    box.press("Enter")
+    expect(results(page)).to_have_count(1)
+    expect(results(page).locator("mark")).to_have_text(["river"])
+    page.keyboard.press("ArrowDown")
+    expect(results(page).first).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(box).to_be_focused()
+    expect(box).to_have_value("")
+    expect(page.locator("#search-results")).to_be_hidden()
+    expect(page.locator("#conversation-list").get_by_role("link")).to_have_count(1)
+
+    # Ctrl+K leads here too: its last option searches for what was typed.
+    page.keyboard.press("Control+k")
+    page.keyboard.type("walk")
+    option = page.get_by_role("option", name="Search messages for “walk”")
+    expect(option).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog", name="Switch conversation")).to_be_hidden()
+    expect(box).to_have_value("walk")
+    expect(results(page).locator("mark")).to_have_text(["walk"])
+    # Choosing a result in the open conversation shows it without leaving the page.
+    results(page).first.click()
+    expect(message_item(page, "Quiet river walk on Sunday")).to_be_focused()
+    page.get_by_role("button", name="Back to conversations").click()
+    expect(page.locator("#conversation-list")).to_be_visible()
+    # The refused search is the one thing the browser may complain of.
+    refused = re.compile(r"^console error: Failed to load resource: .* status of 422 .*/search")
+    assert_only_expected_complaints(tab, live_server, [refused])
+
+
+def test_a_group_i_was_removed_from_is_not_searched(
+    app: Flask, live_server: str, sign_in: Callable[..., Tab], make_user: Callable[..., User]
+) -> None:
+    make_user("bob")
+    tab = sign_in("ana")
+    page = tab.page
+    # Away while it happens: an open page would hear of the group and ask for it, too late.
+    page.goto("about:blank")
+    with app.app_context():
+        bob, ana = user_named("bob"), user_named("ana")
+        gone = conversations.create_group(bob, "Old team", [ana.id])
+        messages.send_message(bob, gone.id, "the secret sample plan")
+        members.remove_member(bob, gone.id, ana.id)
+        kept = conversations.create_group(bob, "New team", [ana.id])
+        messages.send_message(bob, kept.id, "the open sample plan")
+    assert id_of(app, "the secret sample plan")
+    page.goto(f"{live_server}/dashboard")
+    box = search_box(page)
+    box.fill("sample plan")
+    box.press("Enter")
+    found = results(page)
+    expect(found).to_have_count(1)
+    expect(found.locator(".name")).to_have_text("New team")
+    expect(found.locator(".text")).to_have_text("the open sample plan")
+    expect(found.locator("mark")).to_have_text(["sample", "plan"])
+    tab.assert_clean()
+
+
+def test_on_a_phone_in_dark_mode_results_fill_the_sidebar_and_open_the_message(
+    app: Flask, live_server: str, sign_in: Callable[..., Tab], make_user: Callable[..., User]
+) -> None:
+    make_user("bob")
+    tab = sign_in("ana", viewport=PHONE, color_scheme="dark", touch=True)
+    dm = seed_old_message(app)
+    tab.page.reload()
+    search_finds_the_old_message_and_opens_it(tab, dm, tap=True)
+    assert_no_horizontal_scroll(tab.page, PHONE["width"])
+    tab.assert_clean()
