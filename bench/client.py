@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -119,9 +120,13 @@ class Client:
         username = f"{self.tag}{n}"
         account = {"username": username, "email": f"{username}@bench.example", "password": PASSWORD}
         user = (await self.request("POST", "/accounts", account, ok=(201,), server=server))["user"]
+        return await self.sign_in(user["id"], username, server)
+
+    async def sign_in(self, user_id: int, username: str, server: int = 0) -> User:
+        """A token for an existing account through POST /tokens."""
         login = {"login": username, "password": PASSWORD, "name": "bench"}
         answer = await self.request("POST", "/tokens", login, ok=(201,), server=server)
-        return User(id=user["id"], username=username, token=answer["token"], server=server)
+        return User(id=user_id, username=username, token=answer["token"], server=server)
 
     async def sign_up_many(self, count: int, concurrency: int = 8) -> list[User]:
         return await bounded((self.sign_up for _ in range(count)), concurrency)
@@ -177,6 +182,19 @@ class Client:
             server=user.server,
         )
         return time.perf_counter() - started, len(answer["messages"])
+
+    async def search(
+        self, user: User, q: str, before: int | None, limit: int
+    ) -> tuple[float, int, int | None]:
+        """GET one page of search results; seconds taken, how many results, next_before."""
+        params = {"q": q, "limit": str(limit)}
+        if before is not None:
+            params["before"] = str(before)
+        started = time.perf_counter()
+        answer = await self.request(
+            "GET", "/search?" + urlencode(params), token=user.token, ok=(200,), server=user.server
+        )
+        return time.perf_counter() - started, len(answer["results"]), answer["next_before"]
 
     # -- streams -------------------------------------------------------------------------------
 

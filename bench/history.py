@@ -81,7 +81,7 @@ def prefill(
     from hubbub.models import Event, Message
 
     started = time.perf_counter()
-    engine = create_engine(_sqlalchemy_url(url))
+    engine = create_engine(sqlalchemy_url(url))
     try:
         with engine.begin() as conn:
             first_message = int(conn.scalar(text("SELECT COALESCE(MAX(id), 0) FROM messages"))) + 1
@@ -171,7 +171,7 @@ def _executemany(
         conn.execute(insert(logged.__table__), events)
 
 
-def _sqlalchemy_url(url: str) -> str:
+def sqlalchemy_url(url: str) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
@@ -217,7 +217,7 @@ def _server_side(
 
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(url),
+            "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(url),
             "SECRET_KEY": "bench-in-process",
             "HUBBUB_REDIS_URL": None,
             "RATELIMIT_ENABLED": False,

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench.corpus import MIX
 from bench.targets import lookup
 
 RESULTS = Path(__file__).parent / "results"
@@ -38,7 +39,21 @@ HEADLINES: dict[str, list[tuple[str, str]]] = {
         ("message delivered/expected", "delivered|expected_deliveries"),
     ],
     "W5": [("first failing step", "first_failing_step")],
+    "W6": [
+        (
+            "round trip p50/p90/max ms",
+            "round_trip.p50_ms|round_trip.p90_ms|round_trip.max_ms",
+        ),
+        ("in-process service p50/p99 ms", "service_in_process.p50_ms|service_in_process.p99_ms"),
+        ("SQL alone p50/p99 ms", "sql.p50_ms|sql.p99_ms"),
+        ("seeding s (all, load, analyse)", "seed_seconds|load_seconds|analyse_seconds"),
+    ],
 }
+
+
+# How the summary labels W6's kinds of query (bench/corpus.py's MIX).
+W6_LABELS = {"body": "from a body", "link": "in a link", "none": "no match", "from": "from:"}
+W6_LABELS |= {"two_terms": "two terms", "has_link": "has:link"}
 
 
 def path_for(results: Path, workload: str, tier: int) -> Path:
@@ -183,7 +198,7 @@ def draw(records: list[dict[str, Any]], out: Path) -> Path | None:
 
     if not records:
         return None
-    fig, axes = plt.subplots(5, 2, figsize=(14, 22))
+    fig, axes = plt.subplots(6, 2, figsize=(14, 26))
     fig.suptitle(
         "Hubbub benchmark: bars are tiers (tier 0 blue, tier 1 orange, tier 2 purple); dashed "
         "red lines are targets;\nbar outline green = target met, red = missed",
@@ -307,6 +322,34 @@ def draw(records: list[dict[str, Any]], out: Path) -> Path | None:
         unit="users",
     )
     _steps(axes[4][1], w5)
+
+    w6 = _by(records, "W6")
+    size = next((r["params"]["messages"] for r in w6.values()), 0)
+    axes[5][0].set_title(
+        f"W6 search, {size:,} messages: loopback round trip ({_verdict(w6)})", fontsize=10
+    )
+    paths = [f"round_trip.{p}" for p in ("p50_ms", "p90_ms", "p99_ms", "max_ms")]
+    _bars(
+        axes[5][0],
+        ["p50", "p90", "p99", "max"],
+        values(w6, paths),
+        target=50,
+        target_label="p99 ≤ 50 ms",
+        judged={2},
+        unit="ms",
+        log=True,
+    )
+    kinds = [kind for kind, _ in MIX]
+    axes[5][1].set_title("W6 round trip p99 by kind of query", fontsize=10)
+    _bars(
+        axes[5][1],
+        [W6_LABELS.get(kind, kind) for kind in kinds],
+        values(w6, [f"round_trip_by_kind.{kind}.p99_ms" for kind in kinds]),
+        target=50,
+        target_label="50 ms",
+        unit="ms",
+        log=True,
+    )
 
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     out.parent.mkdir(parents=True, exist_ok=True)

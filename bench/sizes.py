@@ -24,6 +24,12 @@ class Sizes:
     w5_step_seconds: float = 120.0
     w5_group_size: int = 20
     w5_interval: float = 30.0
+    w6_messages: int = 1_000_000
+    w6_conversations: int = 1_000
+    w6_searcher_in: int = 50
+    w6_users: int = 2_000
+    w6_queries: int = 200
+    w6_warmup: int = 20
     signup_concurrency: int = 8
 
     def scaled(self, scale: float) -> Sizes:
@@ -46,6 +52,12 @@ class Sizes:
             w4_streams=s(self.w4_streams, 1),
             w4_users=s(self.w4_users, 1),
             w5_steps=tuple(s(step, self.w5_group_size) for step in self.w5_steps),
+            # The chat shrinks; the searcher stays in the same share of it, and the queries
+            # stay 200 (they take seconds at any size).
+            w6_messages=s(self.w6_messages, 200),
+            w6_conversations=s(self.w6_conversations, 2),
+            w6_searcher_in=s(self.w6_searcher_in, 1),
+            w6_users=s(self.w6_users, 20),
         )
 
     def as_dict(self) -> dict[str, Any]:
