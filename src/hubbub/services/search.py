@@ -167,18 +167,17 @@ def search(
     if not 1 <= limit <= PAGE_MAX:
         raise Invalid("Bad page size.", fields={"limit": f"Use 1 to {PAGE_MAX}."})
     wanted = parse(q)
-    query = _readable_matches(user, wanted)
+    query = _readable_matches(user, wanted, before)
     if query is None:
         return [], None
-    if before is not None:
-        query = query.where(Message.id < before)
     rows = [(row[0], row[1]) for row in db.session.execute(query.limit(limit + 1))]
     page = rows[:limit]
     return page, page[-1][0].id if len(rows) > limit else None
 
 
-def _readable_matches(user: User, wanted: SearchQuery) -> Matches | None:
-    """The query for the matches the caller may read, newest first; None when none can be."""
+def _readable_matches(user: User, wanted: SearchQuery, before: int | None) -> Matches | None:
+    """The query for the matches the caller may read, newest first and older than message
+    `before` if given; None when none can be."""
     if len(wanted.senders) > 1 or len(wanted.conversation_ids) > 1:
         return None  # each message has one sender and one conversation
     if any("\x00" in text for text in (*wanted.terms, *wanted.senders)):
@@ -207,8 +206,10 @@ def _readable_matches(user: User, wanted: SearchQuery) -> Matches | None:
     if wanted.after is not None:
         query = query.where(Message.created_at >= _midnight(wanted.after))
     if not wanted.terms:
+        if before is not None:
+            query = query.where(Message.id < before)
         return query.order_by(Message.id.desc())
-    return MATCHING[db.session.get_bind().dialect.name](query, wanted.terms)
+    return MATCHING[db.session.get_bind().dialect.name](query, wanted.terms, before)
 
 
 def _midnight(day: date) -> datetime:
@@ -218,25 +219,30 @@ def _midnight(day: date) -> datetime:
 # How each database finds the terms, newest first; the LIMIT stops the walk.
 
 
-def _sqlite_matching(query: Matches, terms: tuple[str, ...]) -> Matches:
-    # FTS5 hands its matches over by rowid, newest first, so the walk stops at the LIMIT. Each
-    # term is a quoted FTS5 string (a quote in it doubled): never an operator, prefix or column.
+def _sqlite_matching(query: Matches, terms: tuple[str, ...], before: int | None) -> Matches:
+    # FTS5 hands its matches over by rowid, newest first, so the walk stops at the LIMIT; the
+    # page's cursor is on the same rowid, so that FTS5 starts there instead of walking down to
+    # it from the newest match. Each term is a quoted FTS5 string (a quote in it doubled):
+    # never an operator, prefix or column.
     expression = " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
-    return (
-        query.join(FTS, FTS.c.rowid == Message.id)
-        .where(FTS.c[FTS_TABLE].op("MATCH")(expression))
-        .order_by(FTS.c.rowid.desc())
+    query = query.join(FTS, FTS.c.rowid == Message.id).where(
+        FTS.c[FTS_TABLE].op("MATCH")(expression)
     )
+    if before is not None:
+        query = query.where(FTS.c.rowid < before)
+    return query.order_by(FTS.c.rowid.desc())
 
 
-def _postgresql_matching(query: Matches, terms: tuple[str, ...]) -> Matches:
+def _postgresql_matching(query: Matches, terms: tuple[str, ...], before: int | None) -> Matches:
     # '%' || term || '%' with the term's %, _ and \ escaped: the trigram index serves it.
     for term in terms:
         query = query.where(Message.body.icontains(term, autoescape=True, escape="\\"))
+    if before is not None:
+        query = query.where(Message.id < before)
     return query.order_by(Message.id.desc())
 
 
-MATCHING: dict[str, Callable[[Matches, tuple[str, ...]], Matches]] = {
+MATCHING: dict[str, Callable[[Matches, tuple[str, ...], int | None], Matches]] = {
     "sqlite": _sqlite_matching,
     "postgresql": _postgresql_matching,
 }
