@@ -107,6 +107,5 @@ def _send(found: files.Download, *, as_attachment: bool) -> Response:
     if found.size is not None:
         response.content_length = found.size
     response.headers["Content-Security-Policy"] = FILE_POLICY
-    response.headers["Cache-Control"] = FILE_CACHE
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = FILE_CACHE  # nosniff: security.py, on every answer
     return response

@@ -20,6 +20,7 @@ PIXELS_MAX = 50_000_000
 Image.MAX_IMAGE_PIXELS = None
 THUMBNAIL_BOX = (480, 480)
 ORIENTATION = 0x0112  # the EXIF tag
+DAMAGED = "That image is damaged and cannot be shown."
 FIELD = {"file": "Upload a PNG, JPEG, GIF or WebP image that opens, or any other file."}
 
 
@@ -56,7 +57,7 @@ def clean(data: bytes, content_type: str) -> Cleaned:
             image.seek(0)
             thumbnail, thumbnail_type = _thumbnail(image)
         except (OSError, ValueError, SyntaxError):
-            raise Invalid("That image is damaged and cannot be shown.", fields=FIELD) from None
+            raise Invalid(DAMAGED, fields=FIELD) from None
     return Cleaned(stored, width, height, thumbnail, thumbnail_type)
 
 
@@ -64,7 +65,7 @@ def _open(data: bytes, content_type: str) -> Image.Image:
     try:
         return Image.open(io.BytesIO(data), formats=[RASTER[content_type]])
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise Invalid("That image is damaged and cannot be shown.", fields=FIELD) from None
+        raise Invalid(DAMAGED, fields=FIELD) from None
 
 
 def _orientation(image: Image.Image) -> int:
