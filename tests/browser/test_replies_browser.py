@@ -136,9 +136,11 @@ def test_with_the_keyboard_the_quote_goes_back_through_older_pages_and_reply_and
     page.keyboard.press("Escape")
     expect(page.locator("#reply-bar")).to_be_hidden()
     expect(composer(page)).to_have_value("")
-    # Back to line 3 (still the history's stop: Attach, Delete, Edit, then Reply, back from
-    # the composer), and this time send the answer.
-    for _ in range(4):
+    # Back to line 3 (still the history's stop; far back, it is in a window with the way
+    # down below it: Attach, "Jump to the newest", "Load newer messages", Delete, Edit, then
+    # Reply, back from the composer), and this time send the answer.
+    expect(page.get_by_role("button", name="Load newer messages")).to_be_visible()
+    for _ in range(6):
         page.keyboard.press("Shift+Tab")
     expect(target.get_by_role("button", name="Reply")).to_be_focused()
     page.keyboard.press("Enter")

@@ -49,8 +49,12 @@ wireStarting({ api, me, conversationUrl });
 const search = new MessageSearch({
   api, conversations, me, conversationUrl,
   open(conversationId, messageId, href) {
-    if (conversationId === openId && chat) chat.list.show(messageId);
-    else window.location.assign(href);
+    if (conversationId === openId && chat) {
+      window.history.replaceState(null, "", href); // a reload comes back to it
+      chat.list.show(messageId);
+    } else {
+      window.location.assign(href);
+    }
   },
   elsewhere(q) {
     window.location.assign(`${settings.dashboard}?${new URLSearchParams({ q })}`);
@@ -148,4 +152,4 @@ function showLinked() {
 if (chat) chat.composer.focus();
 // The dashboard's ?q=: a search asked for where the sidebar could not be seen.
 const asked = new URLSearchParams(window.location.search).get("q");
-if (!chat && asked) search.run(asked);
+if (asked && (!chat || search.visible())) search.run(asked);

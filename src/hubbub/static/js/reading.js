@@ -17,8 +17,8 @@ export class Reading {
 
   // Whether what arrives in this conversation now is seen at once.
   isReading(conversationId) {
-    return conversationId === this.store.id && this.store.loaded && this.attending()
-      && this.view.nearBottom();
+    return conversationId === this.store.id && this.store.loaded && !this.store.hasNewer
+      && this.attending() && this.view.nearBottom();
   }
 
   // Someone is looking: the tab is showing and has focus (a background window reads nothing).
@@ -43,8 +43,9 @@ export class Reading {
 
   async mark() {
     if (!this.store.loaded || this.conversations.isMember(this.store.id) === false) return;
-    // Opened far from where reading stopped, nothing is read until the jump back there.
-    if (!this.attending() || this.store.unreadBeyond) return;
+    // Opened far from where reading stopped, nothing is read until the jump back there; nor
+    // while a window far back is open (a search result): reading it reads nothing newer.
+    if (!this.attending() || this.store.unreadBeyond || this.store.hasNewer) return;
     const seen = this.view.lastSeenId();
     if (seen <= this.sent) return;
     this.sent = seen;

@@ -3,6 +3,9 @@
 // with that client_id, whichever comes first, replaces it.
 // Beside the messages, the group's activity (renames, joins, removals, leaves) of the part of
 // the history that is loaded: each entry follows the message it names in after_message_id.
+// What is loaded is one stretch of the history: from the end back, or, after going to a
+// message far back (a search result, an old quote), a window around it (hasNewer) that grows
+// both ways; events for messages past the window are left to the pages that will bring them.
 
 import { path } from "../api.js";
 import { excerptOf } from "../format.js";
@@ -14,6 +17,11 @@ const ACTIVITY_PAGE = 100;
 const ACTIVITY_PAGES = 10; // at most this many pages of activity for one stretch of history
 // Events after which the group's activity has a new entry.
 const ACTIVITY_EVENTS = new Set(["conversation.updated", "member.added", "member.removed"]);
+
+// The message an event is about.
+function messageIdOf(event) {
+  return event.data.message?.id ?? event.data.message_id;
+}
 
 function newClientId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -30,7 +38,11 @@ export class MessageStore {
     this.notes = new Map(); // activity entry id -> entry
     // client id -> {body, state: "sending" | "waiting" | "failed", reason?, created_at}
     this.pending = new Map();
-    this.hasMore = false;
+    this.hasMore = false; // older messages than the loaded ones exist
+    this.hasNewer = false; // newer ones too: the window does not reach the end
+    this.held = null; // while a page of the window is on its way: events it may not include
+    this.holdingAll = false; // held: every message's events, not only those of unloaded ones
+    this.turn = Promise.resolve(); // moves of the loaded stretch, one after another (inTurn)
     this.loaded = false;
     this.queued = []; // events that arrived before the first page
     this.firstUnreadId = null; // where the "New messages" divider goes
@@ -117,7 +129,8 @@ export class MessageStore {
 
   // The divider goes on the oldest unread message from someone else, once it is loaded.
   placeDivider() {
-    if (this.unreadBeyond) {
+    // Not while the first unread message may be older than the loaded ones.
+    if (this.unreadBeyond || (this.hasMore && this.oldestId() > this.lastRead)) {
       this.firstUnreadId = null;
       return;
     }
@@ -148,23 +161,125 @@ export class MessageStore {
     return { added, placed };
   }
 
-  async loadOlder() {
+  // Runs a change of what is loaded after the ones asked for before it, so that no page lands
+  // in a window another has replaced meanwhile.
+  inTurn(move) {
+    const next = this.turn.then(move, move);
+    this.turn = next.catch(() => {});
+    return next;
+  }
+
+  loadOlder() {
+    return this.inTurn(() => this.addOlder());
+  }
+
+  async addOlder() {
     const { added, placed } = await this.fetchOlder();
     // A divider placed above what is drawn needs the whole list decorated again.
     this.changed({ messages: { older: true, all: placed, ids: added.map((m) => m.id) } });
   }
 
   // Loads older pages until the first unread message is in, then shows it.
-  async jumpToFirstUnread() {
-    while (this.unreadBeyond) await this.fetchOlder();
-    this.changed({ messages: { all: true, jumped: true } });
+  jumpToFirstUnread() {
+    return this.inTurn(async () => {
+      while (this.unreadBeyond) await this.fetchOlder();
+      this.changed({ messages: { all: true, jumped: true } });
+    });
   }
 
-  // Loads older pages until the message with this id is in, or the start of the history.
-  async reach(id) {
+  // Brings the message with this id in: one older page if it may be just above, else a
+  // window of the history around it.
+  reach(id) {
+    return this.inTurn(() => this.bringIn(id));
+  }
+
+  async bringIn(id) {
     if (this.items.has(id)) return;
-    while (!this.items.has(id) && this.hasMore && this.oldestId() > id) await this.fetchOlder();
-    this.changed({ messages: { all: true } });
+    if (!this.hasNewer && this.hasMore && this.oldestId() > id) {
+      const { added } = await this.fetchOlder();
+      if (this.items.has(id)) {
+        this.changed({ messages: { older: true, all: true, ids: added.map((m) => m.id) } });
+        return;
+      }
+    }
+    const { page, held } = await this.fetchWindow(path`around=${id}`, true);
+    this.items = new Map(page.messages.map((m) => [m.id, m]));
+    this.hasMore = page.has_more;
+    this.hasNewer = page.has_newer;
+    this.unreadBeyond = false; // the jump to it starts from the end again (toNewest)
+    this.notes = new Map();
+    await this.fetchNotes(this.hasMore ? this.oldestId() : 0, this.windowEnd(), ACTIVITY_PAGES);
+    this.placeDivider();
+    this.replay(held);
+    this.changed({ messages: { all: true, around: id } });
+  }
+
+  // The next page below the window; at the end, the window is the live history again.
+  loadNewer() {
+    return this.inTurn(() => this.addNewer());
+  }
+
+  async addNewer() {
+    if (!this.hasNewer) return;
+    const newest = this.newestId();
+    const { page, held } = await this.fetchWindow(path`after=${newest}`);
+    const added = page.messages.filter((m) => !this.items.has(m.id));
+    for (const message of added) this.items.set(message.id, message);
+    this.hasNewer = page.has_more;
+    await this.fetchNotes(newest, this.windowEnd(), ACTIVITY_PAGES);
+    this.replay(held);
+    this.placeDivider();
+    this.changed({ messages: { newer: true, ids: added.map((m) => m.id) } });
+  }
+
+  // Back to the end of the history (the newest page), as when the conversation opened.
+  toNewest() {
+    return this.inTurn(() => this.reload());
+  }
+
+  async reload() {
+    if (!this.hasNewer) return;
+    const { page, held } = await this.fetchWindow("", true);
+    this.items = new Map(page.messages.map((m) => [m.id, m]));
+    this.hasMore = page.has_more;
+    this.hasNewer = false;
+    // As when it opened: while unread messages lie further back, the jump is offered again.
+    this.unreadBeyond = this.hasMore && this.oldestId() > this.lastRead;
+    this.notes = new Map();
+    await this.fetchNotes(this.hasMore ? this.oldestId() : 0, null, ACTIVITY_PAGES);
+    this.placeDivider();
+    this.replay(held);
+    this.changed({ messages: { all: true, reveal: true } });
+  }
+
+  // A page of history by this query; the events that came meanwhile for messages not loaded
+  // (for any message, when the page is to replace what is loaded) are handed back to be
+  // applied on top of it (replay), as the page may predate them.
+  async fetchWindow(query, replacing = false) {
+    const held = [];
+    this.held = held;
+    this.holdingAll = replacing;
+    try {
+      const page = await this.api.get(
+        path`/conversations/${this.id}/messages?limit=${PAGE}` + (query ? `&${query}` : ""));
+      return { page, held };
+    } finally {
+      if (this.held === held) this.held = null;
+    }
+  }
+
+  // Held events, in order, for the messages now loaded; those past the window are dropped,
+  // as the next page is asked for after they happened and brings them.
+  replay(held) {
+    const newest = this.newestId();
+    for (const event of held) {
+      if (!this.hasNewer || messageIdOf(event) <= newest) this.apply(event);
+    }
+  }
+
+  // The newest message id whose activity belongs to what is loaded (null: all of it).
+  windowEnd() {
+    return this.hasNewer ? this.newestId() + 1 : null;
   }
 
   // The activity placed after the messages from `from` up to `before` (null: the end), newest
@@ -188,14 +303,16 @@ export class MessageStore {
   }
 
   // The group changed (renamed, someone came or went): its newest activity, said as fresh.
+  // Below a window it waits for the pages that will bring it.
   async refreshNotes() {
+    if (this.hasNewer) return;
     const fresh = await this.fetchNotes(this.hasMore ? this.oldestId() : 0, null, 1);
     if (fresh.length) this.changed({ messages: { notes: fresh } });
   }
 
   // Messages written while I could not see them (removed, then added back).
   async catchUp() {
-    for (;;) {
+    while (!this.hasNewer) {
       const page = await this.api.get(path`/conversations/${this.id}/messages?after=${
         this.newestId()}&limit=${CATCH_UP_PAGE}`);
       for (const message of page.messages) this.put(message, { quiet: true });
@@ -222,8 +339,15 @@ export class MessageStore {
     }
     const reaction = event.type.startsWith("reaction.");
     if (!event.type.startsWith("message.") && !reaction) return;
+    const id = messageIdOf(event);
     if (!this.loaded) {
       this.queued.push(event);
+    } else if (this.held && (this.holdingAll || !this.items.has(id))) {
+      this.held.push(event);
+    } else if (this.hasNewer && !this.items.has(id)) {
+      // Past the window: the page that brings it is asked for later. Someone else's new
+      // message is still worth a word (the "New messages below" pill).
+      if (event.type === "message.created") this.changed({ messages: { later: [data.message] } });
     } else if (reaction) {
       this.react(data, event.type === "reaction.added");
     } else if (event.type === "message.created" || this.items.has(data.message.id)) {
@@ -278,8 +402,10 @@ export class MessageStore {
   }
 
   // Shows a send at once; returns its client_id. replyTo: the quote of the message it
-  // answers ({id, sender, excerpt}), or null.
+  // answers ({id, sender, excerpt}), or null. Sending from a window far back goes back to
+  // the end, where it will be.
   addPending(body, replyTo = null, attachments = []) {
+    if (this.hasNewer) this.toNewest().catch(() => {});
     const clientId = newClientId();
     this.pending.set(clientId, {
       body, replyTo, attachments, state: "sending", created_at: new Date().toISOString(),

@@ -1,6 +1,6 @@
 // The open conversation's history as the message store has it: messages and my pending sends,
 // the group's activity between them, day dividers, the "New messages" divider, grouping by
-// sender, scrolling and older pages.
+// sender, scrolling, and older pages (and newer ones below a window far back).
 
 import { ApiError, describe } from "../api.js";
 import { touches } from "../dispatch.js";
@@ -32,10 +32,11 @@ export class MessageList {
     this.activeKey = null; // the message that is the history's Tab stop; null: the newest
     this.noteNodes = new Map(); // activity entry id -> its line, drawn once
     this.loading = false;
-    this.loadingOlder = false;
+    this.loadingSides = new Set(); // "older", "newer": the pages on their way
     this.scroller = document.getElementById("messages");
     this.list = document.getElementById("message-list");
     this.olderButton = document.getElementById("load-older");
+    this.newerButton = document.getElementById("load-newer");
     this.loadingNote = document.getElementById("history-loading");
     this.startNote = document.getElementById("history-start");
     this.jumpBar = document.getElementById("jump-unread");
@@ -58,15 +59,25 @@ export class MessageList {
     }
   }
 
-  async loadOlder() {
-    if (!this.store.hasMore || this.loadingOlder) return;
-    this.loadingOlder = true;
+  loadOlder() {
+    return this.loadPage("older");
+  }
+
+  loadNewer() {
+    return this.loadPage("newer");
+  }
+
+  // A page above (older) or, below a window far back, below (newer); one of each at a time.
+  async loadPage(side) {
+    const more = side === "older" ? this.store.hasMore : this.store.hasNewer;
+    if (!more || this.loadingSides.has(side)) return;
+    this.loadingSides.add(side);
     try {
-      await this.store.loadOlder();
+      await (side === "older" ? this.store.loadOlder() : this.store.loadNewer());
     } catch {
       // Nothing to undo: the button stays and can be tried again.
     } finally {
-      this.loadingOlder = false;
+      this.loadingSides.delete(side);
     }
   }
 
@@ -75,7 +86,9 @@ export class MessageList {
     const m = change.messages || {};
     if (!change.messages && !redrawAll) return;
     const before = this.scroller.scrollHeight;
-    const stick = this.nearBottom();
+    // The end of the history keeps to the bottom; the end of a window far back does not, and
+    // a page added below it stays below.
+    const stick = this.nearBottom() && !this.store.hasNewer && !m.newer;
     if (m.all || redrawAll) {
       this.renderAll();
     } else {
@@ -219,7 +232,8 @@ export class MessageList {
     return member ? nameOf(member.user) : "someone";
   }
 
-  // Goes to a message, loading older history until it is there; marks it for a moment.
+  // Goes to a message, loading the history around it if it is not loaded; marks it for a
+  // moment.
   async show(id) {
     try {
       await this.store.reach(id);
@@ -386,6 +400,7 @@ export class MessageList {
       previous = message;
     }
     this.olderButton.hidden = !this.store.hasMore;
+    this.newerButton.hidden = !this.store.hasNewer;
     this.drawStart();
     this.rove();
   }
@@ -459,6 +474,7 @@ export class MessageList {
     this.activate(next);
     next.focus();
     if (to < 0 && this.store.hasMore) this.loadOlder(); // Up at the top asks for more
+    if (to >= nodes.length && this.store.hasNewer) this.loadNewer(); // and Down at the bottom
   }
 
   toggleMenu(node) {
@@ -573,9 +589,11 @@ export class MessageList {
       if (node && node.tabIndex !== 0) this.activate(node);
     });
     this.olderButton.addEventListener("click", () => this.loadOlder());
+    this.newerButton.addEventListener("click", () => this.loadNewer());
     this.jumpBar.addEventListener("click", () => this.jump());
     this.scroller.addEventListener("scroll", () => {
       if (this.scroller.scrollTop < NEAR_EDGE_PX) this.loadOlder();
+      else if (this.nearBottom()) this.loadNewer();
     }, { passive: true });
   }
 }

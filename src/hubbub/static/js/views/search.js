@@ -204,7 +204,9 @@ export class MessageSearch {
     this.names.push([name, conversation]);
     const link = el("a", {
       class: "found",
-      href: `${this.conversationUrl}${conversation.id}#m-${message.id}`,
+      // The search goes along: the results stay beside the conversation they open.
+      href: `${this.conversationUrl}${conversation.id}?${new URLSearchParams({ q: this.q })}`
+        + `#m-${message.id}`,
       dataset: { conversationId: conversation.id, messageId: message.id },
     },
     el("span", { class: "row" }, name,
