@@ -322,3 +322,30 @@ def test_a_result_among_unread_messages_far_back_marks_nothing_read(
     page.wait_for_timeout(300)
     assert reads_of(app, dm) == marker
     tab.assert_clean()
+
+
+def test_load_more_brings_the_next_page_of_results_until_none_are_left(
+    app: Flask, live_server: str, sign_in: Callable[..., Tab], make_user: Callable[..., User]
+) -> None:
+    """45 matches: 20, then 20 more, then the last 5, newest first, each once; then no more."""
+    make_user("bob")
+    tab = sign_in("ana")
+    lines = [("bob" if n % 3 else "ana", f"standup note {n}") for n in range(45)]
+    seed_direct(app, "bob", "ana", lines + [("bob", "nothing to see")])
+    page = tab.page
+    page.reload()
+    box = search_box(page)
+    box.fill("standup")
+    box.press("Enter")
+    found = results(page).locator(".text")
+    more = page.get_by_role("button", name="Load more")
+    expect(found).to_have_count(20)
+    expect(page.get_by_role("heading", name="20 messages found so far")).to_be_visible()
+    more.click()
+    expect(found).to_have_count(40)
+    more.click()
+    expect(found).to_have_count(45)
+    expect(page.get_by_role("heading", name="45 messages found")).to_be_visible()
+    expect(more).to_be_hidden()
+    expect(found).to_have_text([f"standup note {n}" for n in reversed(range(45))])
+    tab.assert_clean()
