@@ -391,7 +391,7 @@ def test_a_former_member_can_neither_read_nor_post(
         with pytest.raises(NotFound):
             conversations.get_conversation(former, group)
         with pytest.raises(NotFound):
-            messages.access_message(former, message)
+            conversations.access_message(former, message)
         with pytest.raises(NotFound):
             messages.list_revisions(former, message)
         with pytest.raises(NotFound):

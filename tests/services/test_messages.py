@@ -11,7 +11,7 @@ from sqlalchemy import event, func, inspect, select
 
 from hubbub.models import Conversation, Message, MessageRevision, User, db
 from hubbub.models.conversation import ADMIN, OWNER
-from hubbub.services import messages, reads
+from hubbub.services import conversations, messages, reads
 from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.support import count
 from tests.support.chat import (
@@ -162,9 +162,9 @@ def test_an_outsider_is_told_the_message_does_not_exist(app: Flask, make_user: M
     with app.app_context():
         outsider = as_user(eve)
         with pytest.raises(NotFound) as missing:
-            messages.access_message(outsider, message + 1000)
+            conversations.access_message(outsider, message + 1000)
         with pytest.raises(NotFound) as hidden:
-            messages.access_message(outsider, message)
+            conversations.access_message(outsider, message)
         assert hidden.value.message == missing.value.message
         assert hidden.value.code == missing.value.code
         for action in (
@@ -183,7 +183,7 @@ def test_members_reach_a_message_with_its_conversation(app: Flask, make_user: Ma
     group = new_group(app, ana, [ben])
     message_id = post(app, ana, group, "hi")
     with app.app_context():
-        message, conversation, membership = messages.access_message(as_user(ben), message_id)
+        message, conversation, membership = conversations.access_message(as_user(ben), message_id)
         assert (message.id, conversation.id, membership.user_id) == (message_id, group, ben)
 
 

@@ -22,6 +22,7 @@ from hubbub.wire import serialize
 TITLE_MAX = 80
 GROUP_MAX_MEMBERS = 1000
 MISSING = "There is no such conversation."
+MISSING_MESSAGE = "There is no such message."
 
 
 def access_conversation(
@@ -47,6 +48,22 @@ def access_conversation(
     if row is None:
         raise NotFound(MISSING)
     return row[0], row[1]
+
+
+def access_message(
+    user: User, message_id: int, *, lock: bool = False
+) -> tuple[Message, Conversation, Membership]:
+    """The message with its conversation and the caller's membership; NotFound for outsiders.
+
+    With `lock`, the conversation's row is held until commit, as access_conversation does."""
+    message = db.session.get(Message, message_id)
+    if message is None:
+        raise NotFound(MISSING_MESSAGE)
+    try:
+        conversation, membership = access_conversation(user, message.conversation_id, lock=lock)
+    except NotFound:
+        raise NotFound(MISSING_MESSAGE) from None
+    return message, conversation, membership
 
 
 def require_manager(conversation: Conversation, membership: Membership) -> None:

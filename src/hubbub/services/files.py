@@ -21,9 +21,9 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from hubbub.files import store
-from hubbub.models import Attachment, Message, User, db, utcnow
+from hubbub.models import Attachment, User, db, utcnow
 from hubbub.services import images
-from hubbub.services.conversations import access_conversation
+from hubbub.services.conversations import access_message
 from hubbub.services.errors import Invalid, NotFound, ServiceError
 from hubbub.services.text import refused_in_name
 
@@ -182,9 +182,8 @@ def open_file(user: User, attachment_id: int, *, thumbnail: bool = False) -> Dow
         if attachment.uploader_id != user.id:
             raise NotFound(MISSING)
     else:
-        message = db.session.get(Message, attachment.message_id)
         try:
-            access_conversation(user, message.conversation_id if message else 0)
+            access_message(user, attachment.message_id)
         except NotFound:
             raise NotFound(MISSING) from None
     key, content_type = attachment.key, attachment.content_type

@@ -21,8 +21,8 @@ from hubbub.models import (
 )
 from hubbub.models.conversation import GROUP
 from hubbub.services import files
-from hubbub.services.conversations import access_conversation, touch
-from hubbub.services.errors import Conflict, Forbidden, Invalid, NotFound
+from hubbub.services.conversations import access_conversation, access_message, touch
+from hubbub.services.errors import Conflict, Forbidden, Invalid
 from hubbub.services.render import render
 from hubbub.services.roles import permissions
 from hubbub.services.text import clean_body, clean_line
@@ -31,23 +31,6 @@ from hubbub.wire import serialize
 BODY_MAX = 4000
 CLIENT_ID_MAX = 64
 PAGE_MAX = 100
-MISSING = "There is no such message."
-
-
-def access_message(
-    user: User, message_id: int, *, lock: bool = False
-) -> tuple[Message, Conversation, Membership]:
-    """The message with its conversation and the caller's membership; NotFound for outsiders.
-
-    With `lock`, the conversation's row is held until commit, as access_conversation does."""
-    message = db.session.get(Message, message_id)
-    if message is None:
-        raise NotFound(MISSING)
-    try:
-        conversation, membership = access_conversation(user, message.conversation_id, lock=lock)
-    except NotFound:
-        raise NotFound(MISSING) from None
-    return message, conversation, membership
 
 
 def send_message(

@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from hubbub.events.log import record
 from hubbub.events.types import ReactionAdded, ReactionRemoved
 from hubbub.models import Message, Reaction, User, db
+from hubbub.services.conversations import access_message
 from hubbub.services.errors import Conflict, Invalid
-from hubbub.services.messages import access_message
 
 DISTINCT_MAX = 20
 COMPONENT = emoji_data.STATUS["component"]
