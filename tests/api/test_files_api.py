@@ -312,3 +312,21 @@ def test_a_message_of_files_alone_is_quoted_by_its_files_names(
     assert (
         send(bob, cid, "wow", reply_to=worded["id"])["reply_to"]["excerpt"] == "the view 📎 c.png"
     )
+
+
+def test_a_message_with_files_may_be_edited_blank_and_one_without_may_not(
+    app: Flask, ana: Person, bob: Person
+) -> None:
+    cid = open_direct(ana, bob)["id"]
+    pictured = send(ana, cid, "from the trip", attachment_ids=[uploaded(ana, image())["id"]])
+    edited = ok(ana.patch(message_url(pictured["id"]), json={"body": "  "}))["message"]
+    assert edited["body"] == "" and edited["html"] == ""
+    assert [a["id"] for a in edited["attachments"]] == [a["id"] for a in pictured["attachments"]]
+    assert ok(ana.get(f"{message_url(pictured['id'])}/revisions"))["revisions"][0]["body"] == (
+        "from the trip"
+    )
+    plain = send(ana, cid, "words only")
+    before = unchanged(app)
+    answer = ana.patch(message_url(plain["id"]), json={"body": ""})
+    assert assert_error(answer, 422)["message"] == "A message cannot be empty."
+    assert unchanged(app) == before

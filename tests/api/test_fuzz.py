@@ -95,7 +95,7 @@ BEYOND_THE_SCHEMA = {
     search.BAD_FILTER: "in:, has:, before: and after: take an id, file or link, a real day",
     search.EMPTY: "a search of whitespace alone looks for nothing",
     # A blank body is fine with files and refused without: the schema describes each field alone.
-    "A message cannot be empty.": "a blank body needs attachment_ids",
+    "A message cannot be empty.": "a blank body needs attachment_ids (an edit, files)",
     # Which uploads are the sender's, and still unsent, is the database's to say.
     files.NOT_YOURS: "attachment_ids name the sender's own unsent uploads",
 }

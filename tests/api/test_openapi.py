@@ -614,9 +614,8 @@ EDGES = {
     "body-astral": Edge(
         "NewMessage", "body", "\U0001f600" * BODY, "\U0001f600" * (BODY + 1), _message_with("body")
     ),
-    # A message of files alone may have a blank body (a 422 without files: the fuzz test's
-    # BEYOND_THE_SCHEMA); an edit may not.
-    "edit-body-blank": Edge("Edit", "body", "e", padded(""), _edit),
+    # A message of files alone may have a blank body, sent or edited (a 422 without files: the
+    # fuzz test's BEYOND_THE_SCHEMA).
     "body-controls": Edge("NewMessage", "body", "a\n\tb\r\nc", "a\x0bb", _message_with("body")),
     "edit-body-longest": Edge("Edit", "body", "e" * BODY, "e" * (BODY + 1), _edit),
     "edit-body-trimmed": Edge("Edit", "body", padded("e" * BODY), padded("e" * (BODY + 1)), _edit),

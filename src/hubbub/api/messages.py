@@ -29,14 +29,6 @@ class HistoryPage(Query):
     limit: Annotated[int, Field(ge=1, le=messages.PAGE_MAX)] = 50
 
 
-MessageBody = Annotated[
-    str,
-    stated(pattern=trimmed(messages.BODY_MAX, newlines=True)),
-    Field(
-        description=f"1 to {messages.BODY_MAX:,} characters once surrounding whitespace is "
-        "trimmed; tabs and line breaks are the only control characters allowed."
-    ),
-]
 NewBody = Annotated[
     str,
     stated(pattern=trimmed(messages.BODY_MAX, blank=True, newlines=True)),
@@ -76,7 +68,7 @@ class NewMessage(Body):
 class Edit(Body):
     """Only the author edits a message (403 for others); a deleted one cannot be (409)."""
 
-    body: MessageBody
+    body: NewBody
 
 
 def _message(message: Message) -> dict[str, object]:

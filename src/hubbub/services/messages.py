@@ -147,7 +147,8 @@ def _same_conversation(message: Message, conversation: Conversation | None) -> M
 
 
 def edit_message(user: User, message_id: int, body: str) -> Message:
-    """Replace the body of the caller's own message, keeping the old one as a revision.
+    """Replace the body of the caller's own message, keeping the old one as a revision; one
+    that carries files may be left blank, as it may be sent.
 
     Emits message.edited."""
     message, conversation, _ = access_message(user, message_id)
@@ -155,7 +156,7 @@ def edit_message(user: User, message_id: int, body: str) -> Message:
         raise Forbidden("Only the author can edit a message.")
     if message.deleted_at is not None or message.body is None:
         raise Conflict("A deleted message cannot be edited.")
-    body = clean_body(body, BODY_MAX)
+    body = clean_body(body, BODY_MAX, blank=bool(message.attachments))
     if body == message.body:
         return message
     now = utcnow()
