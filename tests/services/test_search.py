@@ -272,6 +272,79 @@ def test_pages_run_newest_first_and_next_before_says_where_to_go_on(
     assert found(app, bob, "update", limit=1, before=sent[0]) == []
 
 
+# On PostgreSQL the newest messages are checked one by one, and the trigram index is asked only
+# when they hold too few matches (services/search.py). With windows of one or a few messages,
+# every search below takes the index's way, or both ways for one page; SQLite has no windows.
+FEW = [(1, 1), (2, 4), search.WINDOWS]
+
+
+@pytest.mark.parametrize("windows", FEW)
+def test_the_index_and_the_newest_messages_find_the_same(
+    app: Flask, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch, windows: tuple[int, int]
+) -> None:
+    monkeypatch.setattr(search, "WINDOWS", windows)
+    ana, bob, cyd = people(make_user, "ana", "bob", "cyd")
+    dm = new_direct(app, ana, bob)
+    elsewhere = new_direct(app, bob, cyd)
+    bodies = [
+        "deploy at noon",
+        "lunch?",
+        "the Deploy is done",
+        "deploy log: https://example.com/deploy",
+        "no",
+        "re-deploy, then lunch",
+        "DEPLOYED",
+        "nothing",
+    ]
+    sent = {post(app, ana, dm, body): body for body in bodies}
+    post(app, bob, elsewhere, "deploy elsewhere")  # not ana's to read
+    newest_first = sorted(sent, reverse=True)
+
+    def holding(*pieces: str) -> list[int]:
+        return [m for m in newest_first if all(p in sent[m].lower() for p in pieces)]
+
+    for q, pieces in [
+        ("deploy", ("deploy",)),
+        ("lunch deploy", ("lunch", "deploy")),
+        ('"deploy,"', ("deploy,",)),
+        ('"deploy "', ("deploy ",)),
+        ('"y lo"', ("y lo",)),
+        ("zzz", ("zzz",)),
+    ]:
+        # Page by page, two at a time: each page's cursor starts the next window.
+        pages, before = [], None
+        while True:
+            page, before = results(app, ana, q, limit=2, **({"before": before} if before else {}))
+            pages += [message.id for message, _ in page]
+            if before is None:
+                break
+        assert pages == holding(*pieces), q
+    linked = [m for m in newest_first if "https://" in sent[m]]
+    assert found(app, ana, "deploy has:link") == linked
+    assert found(app, ana, "lunch has:link") == []
+    assert found(app, cyd, "deploy") == [m for m in found(app, bob, "deploy") if m not in sent]
+
+
+@pytest.mark.parametrize("windows", FEW)
+def test_a_piece_runs_across_spaces_and_only_what_it_says_is_found(
+    app: Flask, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch, windows: tuple[int, int]
+) -> None:
+    """PostgreSQL's index reads whitespace as the letter z (migration 0012): it narrows, and
+    each body is then checked as written."""
+    monkeypatch.setattr(search, "WINDOWS", windows)
+    ana, bob = people(make_user, "ana", "bob")
+    dm = new_direct(app, ana, bob)
+    space = post(app, ana, dm, "one two")
+    tab = post(app, ana, dm, "one\ttwo")
+    line = post(app, ana, dm, "one\ntwo")
+    zed = post(app, ana, dm, "onEZtwo")
+    assert found(app, bob, '"e t"') == [space]
+    assert found(app, bob, '"e\tt"') == [tab]
+    assert found(app, bob, '"e\nt"') == [line]
+    assert found(app, bob, "ezt") == [zed]
+    assert found(app, bob, "one two") == [zed, line, tab, space]
+
+
 def test_each_result_comes_with_its_conversation(app: Flask, make_user: MakeUser) -> None:
     ana, bob = people(make_user, "ana", "bob")
     group = new_group(app, ana, [bob], title="Garden")

@@ -1,13 +1,29 @@
-"""Message search: a query of terms and filters, answered from migration 0011's index."""
+"""Message search: a query of terms and filters, answered from the indexes of migrations 0011-12."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import TypeAlias
 
-from sqlalchemy import Integer, Select, column, exists, select, table
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    Text,
+    any_,
+    column,
+    exists,
+    func,
+    literal,
+    select,
+    table,
+)
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.util import AliasedClass
 
 from hubbub.models import Attachment, Conversation, Membership, Message, User, db
 from hubbub.services.accounts import normalise_username
@@ -18,6 +34,9 @@ QUERY_MAX = 500
 PAGE_MAX = 50
 PAGE_DEFAULT = 20
 ID_MAX = 2**31 - 1
+# How many of the newest messages PostgreSQL checks one by one before it asks the trigram
+# index, in two tries (see _postgresql_find).
+WINDOWS = (250, 2_000)
 
 EMPTY = "Type something to search for."
 SHORT = f"Search terms need at least {TERM_MIN} characters."
@@ -32,13 +51,17 @@ HAS = ("file", "link")
 OPERATORS = ("from", "in", "has", "before", "after")
 
 # The search index's objects, which the migrations make and no model describes: on SQLite an
-# FTS5 table over messages.body and the shadow tables FTS5 keeps for it, on PostgreSQL a
-# trigram index. Schema comparisons (migrations/env.py, the migration tests) leave them out.
+# FTS5 table over messages.body and the shadow tables FTS5 keeps for it; on PostgreSQL a
+# trigram index over hubbub_search_text(body), the body with its whitespace turned into z, and
+# an index of the messages that hold a link (migration 0012). Schema comparisons
+# (migrations/env.py, the migration tests) leave them out.
 FTS_TABLE = "messages_fts"
-TRIGRAM_INDEX = "ix_messages_body_trgm"
+TRIGRAM_INDEX = "ix_messages_search_trgm"
+LINKS_INDEX = "ix_messages_with_links"
+# What the renderer's links start with (services/render.py); the links index holds the messages
+# whose html matches this LIKE pattern, word for word.
+LINK_PATTERN = "%<a %"
 FTS = table(FTS_TABLE, column("rowid", Integer), column(FTS_TABLE))
-
-Matches = Select[Message, Conversation]
 
 
 def part_of_the_index(name: str | None, kind: str) -> bool:
@@ -47,7 +70,7 @@ def part_of_the_index(name: str | None, kind: str) -> bool:
         return False
     if kind == "table":
         return name == FTS_TABLE or name.startswith(f"{FTS_TABLE}_")
-    return kind == "index" and name == TRIGRAM_INDEX
+    return kind == "index" and name in (TRIGRAM_INDEX, LINKS_INDEX)
 
 
 @dataclass(frozen=True)
@@ -167,82 +190,195 @@ def search(
     if not 1 <= limit <= PAGE_MAX:
         raise Invalid("Bad page size.", fields={"limit": f"Use 1 to {PAGE_MAX}."})
     wanted = parse(q)
-    query = _readable_matches(user, wanted, before)
-    if query is None:
+    readable = _Readable.of(user, wanted)
+    if readable is None:
         return [], None
-    rows = [(row[0], row[1]) for row in db.session.execute(query.limit(limit + 1))]
+    if wanted.terms:
+        find = FINDERS[db.session.get_bind().dialect.name]
+        rows = find(readable, wanted.terms, before, limit + 1)
+    else:
+        query = readable.matches(Message)
+        if before is not None:
+            query = query.where(Message.id < before)
+        rows = _rows(query.order_by(Message.id.desc()).limit(limit + 1))
     page = rows[:limit]
     return page, page[-1][0].id if len(rows) > limit else None
 
 
-def _readable_matches(user: User, wanted: SearchQuery, before: int | None) -> Matches | None:
-    """The query for the matches the caller may read, newest first and older than message
-    `before` if given; None when none can be."""
-    if len(wanted.senders) > 1 or len(wanted.conversation_ids) > 1:
-        return None  # each message has one sender and one conversation
-    if any("\x00" in text for text in (*wanted.terms, *wanted.senders)):
-        return None  # no body or name holds one, and PostgreSQL refuses it in text
-    mine = select(Membership.conversation_id).where(
-        Membership.user_id == user.id, Membership.left_at.is_(None)
-    )
-    query = (
-        select(Message, Conversation)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Message.conversation_id.in_(mine), Message.deleted_at.is_(None))
-    )
-    for username in wanted.senders:
-        sender = db.session.scalar(select(User.id).where(User.username == username))
-        if sender is None:
-            return None
-        query = query.where(Message.sender_id == sender)
-    for conversation_id in wanted.conversation_ids:
-        query = query.where(Message.conversation_id == conversation_id)
-    if wanted.has_file:
-        query = query.where(exists().where(Attachment.message_id == Message.id))
-    if wanted.has_link:
-        query = query.where(Message.html.contains("<a ", autoescape=True))
-    if wanted.before is not None:
-        query = query.where(Message.created_at < _midnight(wanted.before))
-    if wanted.after is not None:
-        query = query.where(Message.created_at >= _midnight(wanted.after))
-    if not wanted.terms:
-        if before is not None:
-            query = query.where(Message.id < before)
-        return query.order_by(Message.id.desc())
-    return MATCHING[db.session.get_bind().dialect.name](query, wanted.terms, before)
+# The messages table, or a subquery of its rows.
+Messages: TypeAlias = type[Message] | AliasedClass[Message]
+Matches: TypeAlias = Select[Message, Conversation]
+
+
+@dataclass(frozen=True)
+class _Readable:
+    """The caller's conversations and the search's filters (all but the terms, which are the
+    finders' work), ready to apply to the messages table or to a subquery of its rows."""
+
+    conversation_ids: Sequence[int]
+    wanted: SearchQuery
+    sender_id: int | None
+
+    @classmethod
+    def of(cls, user: User, wanted: SearchQuery) -> _Readable | None:
+        """None when nothing can match."""
+        if len(wanted.senders) > 1 or len(wanted.conversation_ids) > 1:
+            return None  # each message has one sender and one conversation
+        if any("\x00" in text for text in (*wanted.terms, *wanted.senders)):
+            return None  # no body or name holds one, and PostgreSQL refuses it in text
+        # Values, not a subquery: PostgreSQL can then narrow the trigram index's bitmap by
+        # the conversations' index (a BitmapAnd), instead of a trigram scan per conversation.
+        mine = db.session.scalars(
+            select(Membership.conversation_id).where(
+                Membership.user_id == user.id, Membership.left_at.is_(None)
+            )
+        ).all()
+        sender_id = None
+        for username in wanted.senders:
+            sender_id = db.session.scalar(select(User.id).where(User.username == username))
+            if sender_id is None:
+                return None
+        return cls(mine, wanted, sender_id) if mine else None
+
+    def in_mine(self, m: Messages) -> ColumnElement[bool]:
+        if db.session.get_bind().dialect.name == "postgresql":
+            # One array rather than a parameter per conversation: a shorter statement to send
+            # and parse, several times per search.
+            return m.conversation_id == any_(literal(self.conversation_ids, ARRAY(Integer)))
+        return m.conversation_id.in_(self.conversation_ids)
+
+    def criteria(self, m: Messages) -> list[ColumnElement[bool]]:
+        wanted = self.wanted
+        where = [self.in_mine(m), m.deleted_at.is_(None)]
+        if self.sender_id is not None:
+            where.append(m.sender_id == self.sender_id)
+        where += [
+            m.conversation_id == conversation_id for conversation_id in wanted.conversation_ids
+        ]
+        if wanted.has_file:
+            where.append(exists().where(Attachment.message_id == m.id))
+        if wanted.has_link:
+            where.append(m.html.like(LINK_PATTERN))
+        if wanted.before is not None:
+            where.append(m.created_at < _midnight(wanted.before))
+        if wanted.after is not None:
+            where.append(m.created_at >= _midnight(wanted.after))
+        return where
+
+    def matches(self, m: Messages) -> Matches:
+        """The messages of m that pass, with their conversations."""
+        return (
+            select(m, Conversation)
+            .join(Conversation, Conversation.id == m.conversation_id)
+            .where(*self.criteria(m))
+        )
 
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-# How each database finds the terms, newest first; the LIMIT stops the walk.
+def _rows(query: Matches) -> list[tuple[Message, Conversation]]:
+    return [(row[0], row[1]) for row in db.session.execute(query)]
 
 
-def _sqlite_matching(query: Matches, terms: tuple[str, ...], before: int | None) -> Matches:
+# How each database finds the terms: `count` matches at most, newest first.
+
+
+def _sqlite_find(
+    readable: _Readable, terms: tuple[str, ...], before: int | None, count: int
+) -> list[tuple[Message, Conversation]]:
     # FTS5 hands its matches over by rowid, newest first, so the walk stops at the LIMIT; the
     # page's cursor is on the same rowid, so that FTS5 starts there instead of walking down to
     # it from the newest match. Each term is a quoted FTS5 string (a quote in it doubled):
     # never an operator, prefix or column.
     expression = " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
-    query = query.join(FTS, FTS.c.rowid == Message.id).where(
-        FTS.c[FTS_TABLE].op("MATCH")(expression)
+    query = (
+        readable.matches(Message)
+        .join(FTS, FTS.c.rowid == Message.id)
+        .where(FTS.c[FTS_TABLE].op("MATCH")(expression))
     )
     if before is not None:
         query = query.where(FTS.c.rowid < before)
-    return query.order_by(FTS.c.rowid.desc())
+    return _rows(query.order_by(FTS.c.rowid.desc()).limit(count))
 
 
-def _postgresql_matching(query: Matches, terms: tuple[str, ...], before: int | None) -> Matches:
-    # '%' || term || '%' with the term's %, _ and \ escaped: the trigram index serves it.
-    for term in terms:
-        query = query.where(Message.body.icontains(term, autoescape=True, escape="\\"))
-    if before is not None:
-        query = query.where(Message.id < before)
-    return query.order_by(Message.id.desc())
+def _postgresql_find(
+    readable: _Readable, terms: tuple[str, ...], before: int | None, count: int
+) -> list[tuple[Message, Conversation]]:
+    """Message by message, newest first, for a piece that many messages hold; from the
+    trigram index for one that few or none hold (bench/README.md, W6, has the figures).
+
+    No one plan is quick for both: the index hands over tens of thousands of rows for a piece
+    of common words, and looking message by message for a rare piece reads every message. So
+    the newest WINDOWS[0] messages in the caller's conversations are checked first; if they
+    hold fewer than `count` matches but enough to expect `count` among the newest WINDOWS[1],
+    those are checked next; otherwise (or if they fall short too) the index finds every match
+    and the newest `count` are kept. Each body is checked with ILIKE '%piece%' (its %, _ and \
+    escaped): the index only narrows (migration 0012 says what it holds).
+    """
+    older = [Message.id < before] if before is not None else []
+    for size in WINDOWS:
+        found = _newest_matches(readable, terms, older, size, count)
+        if len(found) == count:
+            page = readable.matches(Message).where(Message.id.in_(found))
+            return _rows(page.order_by(Message.id.desc()))
+        if len(found) * WINDOWS[-1] < count * size:
+            break  # too few to expect enough in the next window
+    indexed = [
+        func.hubbub_search_text(Message.body).ilike(
+            literal("%") + func.hubbub_search_text(_escaped(term), type_=Text) + "%"
+        )
+        for term in terms
+    ]
+    # Materialised, the matches are gathered first, from the index: without it the planner
+    # may walk down the ids for the LIMIT instead, checking every message on the way.
+    hits = (
+        select(Message.id)
+        .where(*readable.criteria(Message), *older, *indexed, *_holds(Message, terms))
+        .cte("hits")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    # The newest among them before any other table is read.
+    top = select(hits.c.id).order_by(hits.c.id.desc()).limit(count).subquery("top")
+    second = readable.matches(Message).join(top, top.c.id == Message.id)
+    return _rows(second.order_by(Message.id.desc()))
 
 
-MATCHING: dict[str, Callable[[Matches, tuple[str, ...], int | None], Matches]] = {
-    "sqlite": _sqlite_matching,
-    "postgresql": _postgresql_matching,
-}
+def _newest_matches(
+    readable: _Readable,
+    terms: tuple[str, ...],
+    older: list[ColumnElement[bool]],
+    size: int,
+    count: int,
+) -> Sequence[int]:
+    """The ids of the newest `count` matches among the newest `size` messages the caller may
+    read (and older than the page's cursor), newest first."""
+    # Limited, the subquery is read on its own: the ILIKE above it checks its rows only, not
+    # every message that a walk down the ids passes in other people's conversations.
+    newest = aliased(
+        Message,
+        select(Message)
+        .where(readable.in_mine(Message), *older)
+        .order_by(Message.id.desc())
+        .limit(size)
+        .subquery("newest"),
+    )
+    # Ids alone: the messages are loaded (with their mentions, reactions and files) only
+    # for the page that is answered.
+    query = select(newest.id).where(*readable.criteria(newest), *_holds(newest, terms))
+    return db.session.scalars(query.order_by(newest.id.desc()).limit(count)).all()
+
+
+def _escaped(term: str) -> str:
+    r"""The term for LIKE: its \, % and _ stand for themselves."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _holds(m: Messages, terms: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    r"""ILIKE '%term%' for each term, its %, _ and \ escaped."""
+    return [m.body.icontains(term, autoescape=True, escape="\\") for term in terms]
+
+
+Finder = Callable[[_Readable, tuple[str, ...], int | None, int], list[tuple[Message, Conversation]]]
+FINDERS: dict[str, Finder] = {"sqlite": _sqlite_find, "postgresql": _postgresql_find}
