@@ -203,14 +203,8 @@ export class MessageStore {
       }
     }
     const { page, held } = await this.fetchWindow(path`around=${id}`, true);
-    this.items = new Map(page.messages.map((m) => [m.id, m]));
-    this.hasMore = page.has_more;
-    this.hasNewer = page.has_newer;
-    this.unreadBeyond = false; // the jump to it starts from the end again (toNewest)
-    this.notes = new Map();
-    await this.fetchNotes(this.hasMore ? this.oldestId() : 0, this.windowEnd(), ACTIVITY_PAGES);
-    this.placeDivider();
-    this.replay(held);
+    // The jump to the first unread message starts from the end again (toNewest).
+    await this.replaceWith(page, held, page.has_newer, false);
     this.changed({ messages: { all: true, around: id } });
   }
 
@@ -240,16 +234,23 @@ export class MessageStore {
   async reload() {
     if (!this.hasNewer) return;
     const { page, held } = await this.fetchWindow("", true);
+    // As when it opened: while unread messages lie further back, the jump is offered again.
+    const oldest = Math.min(...page.messages.map((m) => m.id));
+    await this.replaceWith(page, held, false, page.has_more && oldest > this.lastRead);
+    this.changed({ messages: { all: true, reveal: true } });
+  }
+
+  // What is loaded becomes this page (around a message, or the newest): its activity, the
+  // divider, then the events held while it was on its way.
+  async replaceWith(page, held, hasNewer, unreadBeyond) {
     this.items = new Map(page.messages.map((m) => [m.id, m]));
     this.hasMore = page.has_more;
-    this.hasNewer = false;
-    // As when it opened: while unread messages lie further back, the jump is offered again.
-    this.unreadBeyond = this.hasMore && this.oldestId() > this.lastRead;
+    this.hasNewer = hasNewer;
+    this.unreadBeyond = unreadBeyond;
     this.notes = new Map();
-    await this.fetchNotes(this.hasMore ? this.oldestId() : 0, null, ACTIVITY_PAGES);
+    await this.fetchNotes(this.hasMore ? this.oldestId() : 0, this.windowEnd(), ACTIVITY_PAGES);
     this.placeDivider();
     this.replay(held);
-    this.changed({ messages: { all: true, reveal: true } });
   }
 
   // A page of history by this query; the events that came meanwhile for messages not loaded
@@ -350,7 +351,7 @@ export class MessageStore {
       if (event.type === "message.created") this.changed({ messages: { later: [data.message] } });
     } else if (reaction) {
       this.react(data, event.type === "reaction.added");
-    } else if (event.type === "message.created" || this.items.has(data.message.id)) {
+    } else if (event.type === "message.created" || this.items.has(id)) {
       this.put(data.message);
     }
   }
