@@ -207,6 +207,35 @@ def test_from_finds_what_one_person_wrote(app: Flask, make_user: MakeUser) -> No
     assert found(app, ana, "plan from:bob from:cyd") == []
 
 
+@pytest.mark.parametrize("few", [0, 2, search.FEW_FROM])
+def test_from_with_a_piece_finds_the_same_whether_the_sender_wrote_few_or_many(
+    app: Flask, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    """On SQLite a sender of at most FEW_FROM readable messages is searched message by message,
+    anyone else through FTS5's matches (services/search.py): with 0 every search takes the
+    matches' way, with 2 bob's takes it and cyd's the other, with the default both the other."""
+    monkeypatch.setattr(search, "FEW_FROM", few)
+    ana, bob, cyd, dee = people(make_user, "ana", "bob", "cyd", "dee")
+    group = new_group(app, ana, [bob, cyd])
+    elsewhere = new_direct(app, bob, dee)
+    by_bob = [post(app, bob, group, f"release note {n}") for n in range(4)]
+    post(app, bob, group, "lunch")
+    by_cyd = post(app, cyd, group, "release day")
+    post(app, bob, elsewhere, "release party")  # not ana's to read
+    delete(app, bob, by_bob[1])
+    mine = [by_bob[3], by_bob[2], by_bob[0]]
+    assert found(app, ana, "from:bob release") == mine
+    assert found(app, ana, "from:bob note lease") == mine
+    assert found(app, ana, "from:bob release", limit=2) == mine[:2]
+    assert found(app, ana, "from:bob release", before=by_bob[2]) == mine[2:]
+    assert found(app, ana, "from:cyd release") == [by_cyd]
+    assert found(app, ana, "from:cyd note") == []
+    assert found(app, ana, "from:dee release") == []
+    assert found(app, dee, "from:bob release") == [
+        m for m in found(app, bob, "from:bob release") if m not in by_bob
+    ]
+
+
 def test_in_finds_what_one_conversation_holds(app: Flask, make_user: MakeUser) -> None:
     ana, bob, cyd = people(make_user, "ana", "bob", "cyd")
     group = new_group(app, ana, [bob])
