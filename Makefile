@@ -50,8 +50,8 @@ run: migrate
 # Production (tiers 1 and 2): gunicorn with gevent workers; set HUBBUB_DATABASE_URL to
 # PostgreSQL and HUBBUB_REDIS_URL to Redis so that the workers share one log and one bus.
 serve: migrate
-	$(BIN)/gunicorn --worker-class gevent --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
-		--worker-connections 10000 --graceful-timeout 5 --access-logfile - 'hubbub:create_app()'
+	$(BIN)/gunicorn --config python:hubbub.gunicorn_config --workers $(WORKERS) \
+		--bind 127.0.0.1:$(PORT) --access-logfile -
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -504,10 +504,9 @@ def _command(tier: int, port: int, workers: int) -> list[str]:
         command = [str(BIN / "flask"), "--app", "hubbub", "run"]
         return [*command, "--host", "127.0.0.1", "--port", str(port)]
     # `make serve`, word for word, but for the port and the worker count.
-    command = [str(BIN / "gunicorn"), "--worker-class", "gevent"]
+    command = [str(BIN / "gunicorn"), "--config", "python:hubbub.gunicorn_config"]
     command += ["--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
-    command += ["--worker-connections", "10000", "--graceful-timeout", "5"]
-    return [*command, "--access-logfile", "-", "hubbub:create_app()"]
+    return [*command, "--access-logfile", "-"]
 
 
 def _migrate(env: dict[str, str], log: Path) -> None:

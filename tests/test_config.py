@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from hubbub import config
+from hubbub import config, gunicorn_config
 from tests.support.processes import START_GUARD, flask_command, hubbub_env
 
 TIER_ZERO: dict[str, str] = {}
@@ -283,3 +284,15 @@ def test_a_bad_kafka_url_stops_the_start_with_one_line(tmp_path: Path) -> None:
     assert lines[0].startswith("Hubbub cannot start: HUBBUB_KAFKA_URL: ")
     assert "nohost.invalid" in lines[0]
     assert done.stdout == ""
+
+
+def test_a_gunicorn_worker_leaves_start_up_objects_out_of_collections() -> None:
+    """hubbub/gunicorn_config.py freezes what exists once a worker has built the app; the
+    servers that the process tests start read the same file."""
+    before = gc.get_freeze_count()
+    try:
+        gunicorn_config.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > before
+        assert gunicorn_config.worker_class == "gevent"
+    finally:
+        gc.unfreeze()

@@ -33,11 +33,11 @@ from tests.support.processes import (
     Process,
     Processes,
     free_port,
-    gunicorn_binary,
     open_direct,
     register,
     request,
     send,
+    serve_args,
     wait_until,
 )
 
@@ -263,10 +263,7 @@ class Server:
 
     def start(self) -> None:
         self.starts += 1
-        args = [gunicorn_binary(), "--worker-class", "gevent", "--workers", "1"]
-        args += ["--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2"]
-        args += ["hubbub:create_app()"]
-        process = self.group.spawn(f"hubbub-{self.starts}", args, self.env)
+        process = self.group.spawn(f"hubbub-{self.starts}", serve_args(self.port), self.env)
         self.process = process
 
         def answers() -> bool:

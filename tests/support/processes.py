@@ -236,6 +236,21 @@ def migrate(settings: Mapping[str, str], guard: float = 2 * START_GUARD) -> None
     assert done.returncode == 0, f"flask db upgrade failed:\n{done.stdout}{done.stderr}"
 
 
+def serve_args(port: int, workers: int = 1) -> list[str]:
+    """`make serve`'s command line (hubbub/gunicorn_config.py), but for the port, the workers
+    and a shorter wait for a stopping worker's requests."""
+    args = [gunicorn_binary(), "--config", "python:hubbub.gunicorn_config"]
+    return [
+        *args,
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--graceful-timeout",
+        "2",
+    ]
+
+
 def start_hubbub(group: Processes, name: str, settings: Mapping[str, str], workers: int = 1) -> str:
     """`make serve`'s command line with gevent workers; returns its base URL once it answers.
 
@@ -243,9 +258,7 @@ def start_hubbub(group: Processes, name: str, settings: Mapping[str, str], worke
     """
     port = free_port()
     env = hubbub_env(settings)
-    args = [gunicorn_binary(), "--worker-class", "gevent", "--workers", str(workers)]
-    args += ["--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2", "hubbub:create_app()"]
-    process = group.spawn(name, args, env)
+    process = group.spawn(name, serve_args(port, workers), env)
     base = f"http://127.0.0.1:{port}"
 
     def answers() -> bool:
