@@ -349,3 +349,39 @@ def test_load_more_brings_the_next_page_of_results_until_none_are_left(
     expect(more).to_be_hidden()
     expect(found).to_have_text([f"standup note {n}" for n in reversed(range(45))])
     tab.assert_clean()
+
+
+def test_a_piece_found_only_in_a_links_address_is_shown_and_marked_where_it_is(
+    app: Flask, live_server: str, sign_in: Callable[..., Tab], make_user: Callable[..., User]
+) -> None:
+    """The server searches what was written; the page shows how it reads. A piece that only
+    the written form holds (an address behind a link's words) is shown in that form, marked."""
+    make_user("bob")
+    tab = sign_in("ana")
+    seed_direct(
+        app,
+        "bob",
+        "ana",
+        [
+            ("bob", "the [release notes](https://example.com/zebra-crossing) are up"),
+            ("bob", "a zebra, seen in the text"),
+        ],
+    )
+    page = tab.page
+    page.reload()
+    box = search_box(page)
+    box.fill("zebra")
+    box.press("Enter")
+    found = results(page).locator(".text")
+    expect(found).to_have_text(
+        [
+            "a zebra, seen in the text",
+            "the [release notes](https://example.com/zebra-crossing) are up",
+        ]
+    )
+    expect(found.locator("mark")).to_have_text(["zebra", "zebra"])
+    box.fill("release")
+    box.press("Enter")
+    expect(found).to_have_text(["the release notes are up"])  # in the words: as it reads
+    expect(found.locator("mark")).to_have_text(["release"])
+    tab.assert_clean()

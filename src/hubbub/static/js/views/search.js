@@ -213,8 +213,18 @@ export class MessageSearch {
       el("time", { datetime: message.created_at, title: fullTime(message.created_at) },
         shortTime(message.created_at))),
     el("span", { class: "sender" }, message.sender.id === this.me.id ? "You" : nameOf(message.sender)),
-    el("span", { class: "text" }, ...highlighted(plainText(message), this.pattern)));
+    el("span", { class: "text" }, ...highlighted(this.textOf(message), this.pattern)));
     return el("li", {}, link);
+  }
+
+  // The message as it reads; or as it was written, when the server found a term only there
+  // (in a link's address, say, behind its words).
+  textOf(message) {
+    const text = plainText(message);
+    if (!this.pattern || message.deleted_at) return text;
+    const holds = (words) => searchTerms(this.q)
+      .every((term) => words.toLowerCase().includes(term.toLowerCase()));
+    return holds(text) || !holds(message.body) ? text : message.body.replace(/\s+/gu, " ").trim();
   }
 
   show() {
