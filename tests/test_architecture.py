@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"events"},  # the event log, its readers, its types, and the bus beside it
     {"wire"},  # the JSON shapes of answers and events
     {"files"},  # where uploads' bytes live: a local folder or S3-compatible storage
-    {"config", "passwords", "ids", "extensions"},
+    {"config", "passwords", "ids", "extensions", "gunicorn_config"},
     {"models"},
 ]
 IGNORED = {"migrations"}  # Alembic's scripts, run by Flask-Migrate, imported by nothing
