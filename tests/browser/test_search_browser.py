@@ -33,8 +33,10 @@ def live_server(app: Flask, serve: Callable[[Flask], str]) -> str:
     return serve(app)
 
 
-# bob's DM with ana: OLD from bob, then 120 more, so that OLD is not on the first page.
-OLD_DM = [("bob", OLD)] + [("ana" if n % 2 else "bob", f"line {n}") for n in range(120)]
+def seed_old_message(app: Flask) -> int:
+    """bob's DM with ana: OLD from bob, then 120 more, so that OLD is not on the first page."""
+    lines = [("bob", OLD)] + [("ana" if n % 2 else "bob", f"line {n}") for n in range(120)]
+    return seed_direct(app, "bob", "ana", lines)
 
 
 def reads_of(app: Flask, conversation_id: int) -> int:
@@ -58,14 +60,6 @@ def results(page: Page) -> Locator:
     return page.locator("#found-list a.found")
 
 
-def search_for(page: Page, q: str) -> Locator:
-    """Ask the box, as Enter does; the results."""
-    box = search_box(page)
-    box.fill(q)
-    box.press("Enter")
-    return results(page)
-
-
 def search_finds_the_old_message_and_opens_it(tab: Tab, dm: int, *, tap: bool = False) -> None:
     page = tab.page
     box = search_box(page)
@@ -73,7 +67,9 @@ def search_finds_the_old_message_and_opens_it(tab: Tab, dm: int, *, tap: bool = 
         box.tap()
     else:
         box.click()
-    found = search_for(page, "ampl")
+    box.fill("ampl")
+    box.press("Enter")
+    found = results(page)
     expect(found).to_have_count(1)
     expect(page.get_by_role("heading", name="1 message found")).to_be_visible()
     expect(found.locator(".name")).to_have_text("bob")  # a DM: named after the other person
@@ -99,22 +95,10 @@ def search_finds_the_old_message_and_opens_it(tab: Tab, dm: int, *, tap: bool = 
 def signed_in_with_an_old_message(
     app: Flask, sign_in: Callable[..., Tab], make_user: Callable[..., User], **options: Any
 ) -> tuple[Tab, int]:
-    """ana's page (tab options as sign_in takes them) on the DM of OLD_DM."""
-    return signed_in_with_bob(app, sign_in, make_user, OLD_DM, **options)
-
-
-def signed_in_with_bob(
-    app: Flask,
-    sign_in: Callable[..., Tab],
-    make_user: Callable[..., User],
-    lines: list[tuple[str, str]],
-    **options: Any,
-) -> tuple[Tab, int]:
-    """ana's page (tab options as sign_in takes them), reloaded once her DM with bob holds
-    lines, (sender, body) oldest first; and the DM's id."""
+    """ana's page (tab options as sign_in takes them) on the DM of seed_old_message."""
     make_user("bob")
     tab = sign_in("ana", **options)
-    dm = seed_direct(app, "bob", "ana", lines)
+    dm = seed_old_message(app)
     tab.page.reload()
     return tab, dm
 
@@ -234,12 +218,15 @@ def test_slash_focuses_the_box_a_short_term_says_why_and_escape_brings_the_list_
     expect(box).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#conversation-list")).to_be_visible()
 
-    search_for(page, "nothing like this")
+    box.fill("nothing like this")
+    box.press("Enter")
     expect(page.locator("#search-empty")).to_have_text("No messages match.")
     expect(page.locator("#conversation-list")).to_be_hidden()
     expect(status).to_have_text("")
 
-    expect(search_for(page, "river")).to_have_count(1)
+    box.fill("river")
+    box.press("Enter")
+    expect(results(page)).to_have_count(1)
     expect(results(page).locator("mark")).to_have_text(["river"])
     page.keyboard.press("ArrowDown")
     expect(results(page).first).to_be_focused()
@@ -285,7 +272,10 @@ def test_a_group_i_was_removed_from_is_not_searched(
         messages.send_message(bob, kept.id, "the open sample plan")
     assert id_of(app, "the secret sample plan")
     page.goto(f"{live_server}/dashboard")
-    found = search_for(page, "sample plan")
+    box = search_box(page)
+    box.fill("sample plan")
+    box.press("Enter")
+    found = results(page)
     expect(found).to_have_count(1)
     expect(found.locator(".name")).to_have_text("New team")
     expect(found.locator(".text")).to_have_text("the open sample plan")
@@ -338,10 +328,16 @@ def test_load_more_brings_the_next_page_of_results_until_none_are_left(
     app: Flask, live_server: str, sign_in: Callable[..., Tab], make_user: Callable[..., User]
 ) -> None:
     """45 matches: 20, then 20 more, then the last 5, newest first, each once; then no more."""
+    make_user("bob")
+    tab = sign_in("ana")
     lines = [("bob" if n % 3 else "ana", f"standup note {n}") for n in range(45)]
-    tab, _ = signed_in_with_bob(app, sign_in, make_user, [*lines, ("bob", "nothing to see")])
+    seed_direct(app, "bob", "ana", lines + [("bob", "nothing to see")])
     page = tab.page
-    found = search_for(page, "standup").locator(".text")
+    page.reload()
+    box = search_box(page)
+    box.fill("standup")
+    box.press("Enter")
+    found = results(page).locator(".text")
     more = page.get_by_role("button", name="Load more")
     expect(found).to_have_count(20)
     expect(page.get_by_role("heading", name="20 messages found so far")).to_be_visible()
@@ -360,13 +356,23 @@ def test_a_piece_found_only_in_a_links_address_is_shown_and_marked_where_it_is(
 ) -> None:
     """The server searches what was written; the page shows how it reads. A piece that only
     the written form holds (an address behind a link's words) is shown in that form, marked."""
-    lines = [
-        ("bob", "the [release notes](https://example.com/zebra-crossing) are up"),
-        ("bob", "a zebra, seen in the text"),
-    ]
-    tab, _ = signed_in_with_bob(app, sign_in, make_user, lines)
+    make_user("bob")
+    tab = sign_in("ana")
+    seed_direct(
+        app,
+        "bob",
+        "ana",
+        [
+            ("bob", "the [release notes](https://example.com/zebra-crossing) are up"),
+            ("bob", "a zebra, seen in the text"),
+        ],
+    )
     page = tab.page
-    found = search_for(page, "zebra").locator(".text")
+    page.reload()
+    box = search_box(page)
+    box.fill("zebra")
+    box.press("Enter")
+    found = results(page).locator(".text")
     expect(found).to_have_text(
         [
             "a zebra, seen in the text",
@@ -374,7 +380,8 @@ def test_a_piece_found_only_in_a_links_address_is_shown_and_marked_where_it_is(
         ]
     )
     expect(found.locator("mark")).to_have_text(["zebra", "zebra"])
-    search_for(page, "release")
+    box.fill("release")
+    box.press("Enter")
     expect(found).to_have_text(["the release notes are up"])  # in the words: as it reads
     expect(found.locator("mark")).to_have_text(["release"])
     tab.assert_clean()
