@@ -97,7 +97,6 @@ export class MessageSearch {
     this.close = document.getElementById("search-close");
     this.heading = document.getElementById("search-results-heading");
     this.q = "";
-    this.terms = []; // of this.q, to mark
     this.pattern = null;
     this.nextBefore = null;
     this.asked = 0; // numbers the searches: an answer to an older one is dropped
@@ -148,8 +147,7 @@ export class MessageSearch {
       return;
     }
     this.q = q;
-    this.terms = searchTerms(q);
-    this.pattern = matcher(this.terms);
+    this.pattern = matcher(searchTerms(q));
     await this.fetch(null);
   }
 
@@ -224,7 +222,7 @@ export class MessageSearch {
   textOf(message) {
     const text = plainText(message);
     if (!this.pattern || message.deleted_at) return text;
-    const holds = (words) => this.terms
+    const holds = (words) => searchTerms(this.q)
       .every((term) => words.toLowerCase().includes(term.toLowerCase()));
     return holds(text) || !holds(message.body) ? text : message.body.replace(/\s+/gu, " ").trim();
   }
